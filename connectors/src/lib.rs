@@ -1,0 +1,1 @@
+//! Portrait's connectors: Kafka and ClickHouse.

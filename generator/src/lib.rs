@@ -1,0 +1,1 @@
+//! Seeded synthetic behavioral events and the reference model that computes their profiles.
