@@ -1,1 +1,58 @@
-fn main() {}
+//! `portrait`: behavioral user profiles from Kafka events, kept in ClickHouse.
+//!
+//! This binary is the edge of the system: it parses the command line and the configuration,
+//! sets up logging and the async runtime, and hands over to one command module.
+
+mod commands;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "portrait", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (TOML). Every key can also be set by an environment variable named
+    /// after its path, e.g. [kafka] brokers -> PORTRAIT_KAFKA_BROKERS.
+    #[arg(long, global = true, env = "PORTRAIT_CONFIG")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate seeded synthetic events to NDJSON or Kafka, optionally with the expected profiles.
+    Generate(commands::generate::Args),
+    /// Apply the ClickHouse migrations in schemas/clickhouse that have not been applied yet.
+    Migrate,
+    /// Validate the configuration and explain each mistake.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PORTRAIT_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => commands::generate::run(cli.config.as_deref(), args),
+        Command::Migrate => commands::migrate::run(cli.config.as_deref()),
+        Command::CheckConfig => commands::check_config::run(cli.config.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,3 @@
 //! Portrait's connectors: Kafka and ClickHouse.
+
+pub mod clickhouse;

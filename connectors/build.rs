@@ -1,0 +1,46 @@
+//! Embeds the ClickHouse migrations (`schemas/clickhouse/*.sql`) in the binary, so that
+//! `portrait migrate` works from any directory and always applies the schema it was built with.
+//!
+//! Generates `$OUT_DIR/clickhouse_migrations.rs`: a slice of `Migration { name, sql }` sorted by
+//! file name, each `sql` an `include_str!` of the file. Names and contents are checked at run
+//! time by `clickhouse::migrate`, in one place for embedded and test-supplied migrations alike.
+
+use std::{env, fmt::Write as _, fs, path::PathBuf};
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let schemas = manifest_dir.join("../schemas/clickhouse");
+    // A directory here makes cargo rebuild when any file in it is added, removed or changed.
+    println!("cargo:rerun-if-changed={}", schemas.display());
+
+    let mut files: Vec<PathBuf> = fs::read_dir(&schemas)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", schemas.display()))
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
+        .collect();
+    files.sort();
+
+    let mut generated = String::from("&[\n");
+    for path in &files {
+        let path = path
+            .canonicalize()
+            .unwrap_or_else(|err| panic!("cannot resolve {}: {err}", path.display()));
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_else(|| panic!("{} is not a UTF-8 file name", path.display()));
+        let path = path
+            .to_str()
+            .unwrap_or_else(|| panic!("{} is not a UTF-8 path", path.display()));
+        writeln!(
+            generated,
+            "    Migration {{ name: {name:?}, sql: include_str!({path:?}) }},"
+        )
+        .expect("writing to a String cannot fail");
+    }
+    generated.push_str("]\n");
+
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    fs::write(out.join("clickhouse_migrations.rs"), generated)
+        .expect("cannot write clickhouse_migrations.rs to OUT_DIR");
+}

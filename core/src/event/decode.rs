@@ -1,0 +1,141 @@
+//! `decode`: one Kafka payload in, one validated [`Event`] (or the reason it is not one) out.
+//!
+//! This is the per-record hot path, so it allocates only for an order's item list and for
+//! strings with escapes. serde makes one pass over the payload capturing each field as a raw
+//! slice; the fields are then read in the order of the contract's table (`event_id`, `type`,
+//! `user_id`, `ts`, `props`), and the first problem is the one reported.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::json::{self, object, required, string, JsonType};
+use super::{props, DecodeError, Event, EventType};
+use crate::time::{EventTime, TimeError};
+
+/// Size limits applied before and while decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Larger payloads are rejected before any parsing. Default 64 KiB.
+    pub max_payload_bytes: usize,
+    /// The longest accepted `user_id`, in UTF-8 bytes after unescaping. Default 128 (DESIGN.md).
+    pub max_user_id_bytes: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_payload_bytes: 65_536,
+            max_user_id_bytes: 128,
+        }
+    }
+}
+
+/// Decodes one message payload into an [`Event`] borrowing from it, or says why it breaks the
+/// event contract.
+///
+/// Never panics, whatever the bytes. Rules the contract leaves open, decided here: a `null`
+/// field counts as absent; `props` is required for every type (each has a required prop);
+/// unknown fields are ignored in the envelope as in props; a field given twice in one object
+/// is invalid JSON, since which value is meant is ambiguous; `event_id` must not be empty.
+///
+/// ```
+/// use portrait_core::event::{decode, DecodeLimits, EventKind};
+///
+/// let payload = br#"{"event_id":"e1","type":"search","user_id":"u1",
+///                    "ts":"2024-05-01T12:00:00Z","props":{"query":"coupon"}}"#;
+/// let event = decode(payload, &DecodeLimits::default()).unwrap();
+/// assert_eq!(event.user_id, "u1");
+/// assert!(matches!(event.kind, EventKind::Search(ref s) if s.query == "coupon"));
+///
+/// let error = decode(b"{\"event_id\":", &DecodeLimits::default()).unwrap_err();
+/// assert_eq!(error.reason(), "invalid_json");
+/// ```
+pub fn decode<'a>(payload: &'a [u8], limits: &DecodeLimits) -> Result<Event<'a>, DecodeError> {
+    if payload.len() > limits.max_payload_bytes {
+        return Err(DecodeError::PayloadTooLarge {
+            size: payload.len(),
+            limit: limits.max_payload_bytes,
+        });
+    }
+    let text = std::str::from_utf8(payload).map_err(|error| DecodeError::InvalidJson {
+        message: format!("payload is not UTF-8: {error}"),
+    })?;
+    let envelope: Envelope<'a> = object(text, "event")?;
+
+    let event_id = required(envelope.event_id, "event_id", event_id)?;
+    let event_type = required(envelope.event_type, "type", event_type)?;
+    let user_id = required(envelope.user_id, "user_id", string)?;
+    if user_id.is_empty() {
+        return Err(DecodeError::EmptyUserId);
+    }
+    if user_id.len() > limits.max_user_id_bytes {
+        return Err(DecodeError::UserIdTooLong {
+            len: user_id.len(),
+            limit: limits.max_user_id_bytes,
+        });
+    }
+    let ts = required(envelope.ts, "ts", timestamp)?;
+    let props = envelope.props.ok_or(DecodeError::MissingField("props"))?;
+    let kind = props::decode(event_type, props)?;
+    Ok(Event {
+        event_id,
+        user_id,
+        ts,
+        kind,
+    })
+}
+
+/// The envelope on the wire; each field a raw slice of the payload (see [`super::json`]).
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
+struct Envelope<'a> {
+    event_id: Option<&'a RawValue>,
+    #[serde(rename = "type")]
+    event_type: Option<&'a RawValue>,
+    user_id: Option<&'a RawValue>,
+    ts: Option<&'a RawValue>,
+    props: Option<&'a RawValue>,
+}
+
+fn event_id<'a>(
+    raw: &'a RawValue,
+    path: &'static str,
+) -> Result<std::borrow::Cow<'a, str>, DecodeError> {
+    let id = string(raw, path)?;
+    if id.is_empty() {
+        return Err(DecodeError::InvalidValue {
+            field: path,
+            problem: "must not be empty",
+        });
+    }
+    Ok(id)
+}
+
+fn event_type(raw: &RawValue, path: &'static str) -> Result<EventType, DecodeError> {
+    let name = string(raw, path)?;
+    EventType::parse(&name).ok_or_else(|| DecodeError::UnknownType(name.into_owned()))
+}
+
+/// `ts`: an RFC 3339 string or integer epoch milliseconds, within [`EventTime::MIN`]..=`MAX`.
+fn timestamp(raw: &RawValue, path: &'static str) -> Result<EventTime, DecodeError> {
+    let text = raw.get();
+    let parsed = match JsonType::of(text) {
+        JsonType::String => EventTime::parse_rfc3339(&string(raw, path)?),
+        JsonType::Number if text.contains(['.', 'e', 'E']) => Err(TimeError::NotAnInteger),
+        JsonType::Number => text
+            .parse()
+            .map_err(|_| TimeError::OutOfRange)
+            .and_then(EventTime::try_from_millis),
+        _ => {
+            let expected = "an RFC 3339 string or integer epoch milliseconds";
+            return Err(json::wrong_type(text, path, expected));
+        }
+    };
+    parsed.map_err(|problem| DecodeError::BadTimestamp {
+        text: text.to_owned(),
+        problem,
+    })
+}
+
+#[cfg(test)]
+mod tests;

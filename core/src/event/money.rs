@@ -1,0 +1,167 @@
+//! Money: a JSON number read as whole cents.
+//!
+//! The contract rounds every amount to whole cents, half away from zero (docs/signals.md
+//! "Notation"). Rounding is done on the decimal digits of the JSON text, not on an `f64`: the
+//! binary float nearest 0.285 is 0.28499…, which `(x * 100.0).round()` would turn into 28 cents
+//! where the producer wrote 28.5. Reading the digits also rejects an amount too large for `i64`
+//! cents instead of saturating it.
+
+/// Why a JSON number is not an acceptable amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MoneyError {
+    /// Below zero (even a value that would round to zero cents, as `minimum: 0` in the schema).
+    Negative,
+    /// More cents than an `i64` holds.
+    TooLarge,
+}
+
+/// Whole cents of `number`, which must be the text of a valid JSON number
+/// (`-?digits(.digits)?([eE][+-]?digits)?`).
+pub(crate) fn cents(number: &str) -> Result<i64, MoneyError> {
+    let (negative, unsigned) = match number.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, number),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], exponent_value(&unsigned[at + 1..])),
+        None => (unsigned, 0),
+    };
+    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || integer.bytes().chain(fraction.bytes()).map(|b| i64::from(b - b'0'));
+    if negative && digits().any(|d| d != 0) {
+        return Err(MoneyError::Negative);
+    }
+
+    // In the digit string `integer ++ fraction`, the decimal point sits after
+    // `integer.len() + exponent` digits; the first `cents_len` digits are the whole cents and
+    // the next one decides the rounding (`cents_len` may be <= 0 for tiny amounts).
+    let cents_len = integer.len() as i64 + exponent + 2;
+    let mut whole = 0i64;
+    let mut rounding_digit = 0;
+    for (index, digit) in digits().enumerate() {
+        let index = index as i64;
+        if index < cents_len {
+            whole = push_digit(whole, digit)?;
+        } else {
+            if index == cents_len {
+                rounding_digit = digit;
+            }
+            break;
+        }
+    }
+    // Digits the text does not write, up to the cents position, are zeros.
+    let written = (integer.len() + fraction.len()) as i64;
+    for _ in written..cents_len {
+        if whole == 0 {
+            break;
+        }
+        whole = push_digit(whole, 0)?;
+    }
+    // Only the first dropped digit decides: >= 5 means at least half a cent.
+    if rounding_digit >= 5 {
+        whole = whole.checked_add(1).ok_or(MoneyError::TooLarge)?;
+    }
+    Ok(whole)
+}
+
+fn push_digit(value: i64, digit: i64) -> Result<i64, MoneyError> {
+    value
+        .checked_mul(10)
+        .and_then(|v| v.checked_add(digit))
+        .ok_or(MoneyError::TooLarge)
+}
+
+/// The exponent of a JSON number, saturated: beyond ±10^15 the answer is decided anyway
+/// (overflow or zero), and saturating keeps the arithmetic above from overflowing.
+fn exponent_value(text: &str) -> i64 {
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let magnitude = digits
+        .bytes()
+        .try_fold(0i64, |value, b| {
+            let next = value * 10 + i64::from(b - b'0');
+            (next <= 1_000_000_000_000_000).then_some(next)
+        })
+        .unwrap_or(1_000_000_000_000_000);
+    sign * magnitude
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn two_decimal_amounts_are_exact() {
+        assert_eq!(cents("0"), Ok(0));
+        assert_eq!(cents("12"), Ok(1200));
+        assert_eq!(cents("12.3"), Ok(1230));
+        assert_eq!(cents("12.34"), Ok(1234));
+        assert_eq!(cents("0.01"), Ok(1));
+    }
+
+    #[test]
+    fn half_cents_round_away_from_zero_on_the_decimal_text() {
+        assert_eq!(cents("0.285"), Ok(29)); // 0.285_f64 * 100.0 is 28.499999999999996
+        assert_eq!(cents("0.284999"), Ok(28));
+        assert_eq!(cents("0.005"), Ok(1));
+        assert_eq!(cents("0.0049999"), Ok(0));
+        assert_eq!(cents("1.995"), Ok(200));
+        assert_eq!(cents("9.999"), Ok(1000));
+    }
+
+    #[test]
+    fn exponents_shift_the_decimal_point() {
+        assert_eq!(cents("1e2"), Ok(10_000));
+        assert_eq!(cents("1.5E+1"), Ok(1500));
+        assert_eq!(cents("125e-3"), Ok(13));
+        assert_eq!(cents("5e-3"), Ok(1));
+        assert_eq!(cents("5e-4"), Ok(0));
+        assert_eq!(cents("1e-400"), Ok(0));
+        assert_eq!(cents("0e400"), Ok(0));
+        assert_eq!(cents("0.0e99999999999999999999"), Ok(0));
+    }
+
+    #[test]
+    fn negative_amounts_are_rejected_but_negative_zero_is_zero() {
+        assert_eq!(cents("-1"), Err(MoneyError::Negative));
+        assert_eq!(cents("-0.001"), Err(MoneyError::Negative));
+        assert_eq!(cents("-0"), Ok(0));
+        assert_eq!(cents("-0.0e5"), Ok(0));
+    }
+
+    #[test]
+    fn amounts_beyond_i64_cents_are_too_large() {
+        assert_eq!(cents("92233720368547758.07"), Ok(i64::MAX));
+        assert_eq!(cents("92233720368547758.08"), Err(MoneyError::TooLarge));
+        assert_eq!(cents("92233720368547758.065"), Ok(i64::MAX));
+        assert_eq!(cents("92233720368547758.075"), Err(MoneyError::TooLarge));
+        assert_eq!(cents("1e17"), Err(MoneyError::TooLarge));
+        assert_eq!(cents("1e99999999999999999999"), Err(MoneyError::TooLarge));
+    }
+
+    proptest! {
+        #[test]
+        fn formatted_cents_read_back_exactly(value in 0i64..=i64::MAX) {
+            let text = format!("{}.{:02}", value / 100, value % 100);
+            prop_assert_eq!(cents(&text), Ok(value));
+        }
+
+        #[test]
+        fn agrees_with_f64_rounding_where_f64_is_exact(units in 0u32..1_000_000, thousandths in 0u32..1000) {
+            // x.yyz with z != 5 is never a tie, so f64 rounding gives the same cents.
+            prop_assume!(thousandths % 10 != 5);
+            let text = format!("{units}.{thousandths:03}");
+            let expected = (text.parse::<f64>().unwrap() * 100.0).round() as i64;
+            prop_assert_eq!(cents(&text), Ok(expected));
+        }
+
+        #[test]
+        fn any_json_number_text_never_panics(text in "-?(0|[1-9][0-9]{0,25})(\\.[0-9]{1,25})?([eE][+-]?[0-9]{1,25})?") {
+            let _ = cents(&text);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! One module per subcommand of the `portrait` binary.
+
+pub mod check_config;
+pub mod generate;
+pub mod migrate;
+
+/// A current-thread runtime for the commands that talk to Kafka or ClickHouse.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}

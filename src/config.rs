@@ -1,0 +1,384 @@
+//! Portrait's configuration: one TOML file, every key overridable from the environment.
+//!
+//! Layers, later ones winning: built-in defaults, the TOML file (`--config`, optional), then
+//! environment variables named after the key's path (`[kafka] brokers` →
+//! `PORTRAIT_KAFKA_BROKERS`). The set of keys and their types comes from the serialized
+//! defaults, so a new setting is overridable the moment it exists, with no second list to keep
+//! in step. Secrets are read from the environment only: a secret in the file is a mistake.
+//!
+//! The configuration is parsed and validated once, here; nothing downstream reads raw strings
+//! or environment variables.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use portrait_connectors::clickhouse::ClickHouseConfig;
+use portrait_connectors::kafka::KafkaConfig;
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+/// Prefix of every environment variable that overrides a setting.
+const ENV_PREFIX: &str = "PORTRAIT_";
+
+/// Settings that may only come from the environment, as `(section, key)`.
+const SECRETS: &[(&str, &str)] = &[("clickhouse", "password")];
+
+/// The whole configuration, one section per component.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub kafka: KafkaConfig,
+    pub clickhouse: ClickHouseConfig,
+}
+
+/// One thing wrong with a configuration, phrased so that the user can fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mistake {
+    /// Where the value came from: `portrait.toml`, `PORTRAIT_KAFKA_BROKERS`, ...
+    pub source: String,
+    pub message: String,
+}
+
+impl fmt::Display for Mistake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.message)
+    }
+}
+
+/// Every mistake found while loading, so that one run of `check-config` reports them all.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", list(.0))]
+pub struct ConfigError(pub Vec<Mistake>);
+
+fn list(mistakes: &[Mistake]) -> String {
+    mistakes
+        .iter()
+        .map(|m| format!("  - {m}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A loaded configuration and the notes worth showing the user about it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// Where each overridden setting came from, e.g. `kafka.brokers from PORTRAIT_KAFKA_BROKERS`.
+    pub overrides: Vec<String>,
+    /// `PORTRAIT_*` variables that name no setting (likely typos).
+    pub unknown_env: Vec<String>,
+}
+
+impl Config {
+    /// Loads defaults, then `path` if given, then the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let file = match path {
+            Some(path) => Some(read_file(path)?),
+            None => None,
+        };
+        Self::from_layers(file, std::env::vars())
+    }
+
+    /// Builds a configuration from an already-read file and a set of environment variables.
+    /// Separate from [`Config::load`] so tests need neither files nor the process environment.
+    pub fn from_layers(
+        file: Option<(PathBuf, String)>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Loaded, ConfigError> {
+        let mut mistakes = Vec::new();
+        let defaults = match Value::try_from(Config::default()) {
+            Ok(Value::Table(table)) => table,
+            other => unreachable!("defaults serialize to a table, got {other:?}"),
+        };
+        let mut merged = defaults.clone();
+
+        if let Some((path, text)) = &file {
+            let source = path.display().to_string();
+            match text.parse::<Table>() {
+                Ok(table) => {
+                    reject_secrets(&table, &source, &mut mistakes);
+                    merge(&mut merged, table);
+                }
+                Err(e) => mistakes.push(Mistake {
+                    source,
+                    message: e.to_string().trim_end().to_string(),
+                }),
+            }
+        }
+
+        let (overrides, unknown_env) = apply_env(&defaults, &mut merged, env, &mut mistakes);
+
+        let config = match Value::Table(merged).try_into::<Config>() {
+            Ok(config) => Some(config),
+            Err(e) => {
+                mistakes.push(Mistake {
+                    source: file
+                        .as_ref()
+                        .map_or("configuration".into(), |(p, _)| p.display().to_string()),
+                    message: e.message().trim_end().to_string(),
+                });
+                None
+            }
+        };
+        if let Some(config) = &config {
+            mistakes.extend(config.validate());
+        }
+        match config {
+            Some(config) if mistakes.is_empty() => Ok(Loaded {
+                config,
+                overrides,
+                unknown_env,
+            }),
+            _ => Err(ConfigError(mistakes)),
+        }
+    }
+
+    /// Checks the values themselves, once they have the right types.
+    fn validate(&self) -> Vec<Mistake> {
+        let mut mistakes = Vec::new();
+        let mut check = |ok: bool, key: &str, message: &str| {
+            if !ok {
+                mistakes.push(Mistake {
+                    source: key.to_string(),
+                    message: message.to_string(),
+                });
+            }
+        };
+        let kafka = &self.kafka;
+        check(
+            !kafka.brokers.trim().is_empty(),
+            "kafka.brokers",
+            "is empty; give host:port pairs separated by commas, e.g. 127.0.0.1:19092",
+        );
+        check(
+            !kafka.topics.is_empty() && kafka.topics.iter().all(|t| !t.trim().is_empty()),
+            "kafka.topics",
+            "needs at least one non-empty topic name",
+        );
+        check(
+            !kafka.group.trim().is_empty(),
+            "kafka.group",
+            "is empty; the consumer group id is what lets a restarted process resume",
+        );
+        let url = &self.clickhouse.url;
+        check(
+            url.starts_with("http://") || url.starts_with("https://"),
+            "clickhouse.url",
+            "must start with http:// or https:// (the HTTP interface, e.g. http://127.0.0.1:8123)",
+        );
+        check(
+            !self.clickhouse.database.trim().is_empty(),
+            "clickhouse.database",
+            "is empty",
+        );
+        mistakes
+    }
+}
+
+fn read_file(path: &Path) -> Result<(PathBuf, String), ConfigError> {
+    std::fs::read_to_string(path)
+        .map(|text| (path.to_path_buf(), text))
+        .map_err(|e| {
+            ConfigError(vec![Mistake {
+                source: path.display().to_string(),
+                message: format!("cannot read the configuration file: {e}"),
+            }])
+        })
+}
+
+fn reject_secrets(file: &Table, source: &str, mistakes: &mut Vec<Mistake>) {
+    for (section, key) in SECRETS {
+        let present = file
+            .get(*section)
+            .and_then(Value::as_table)
+            .is_some_and(|t| t.contains_key(*key));
+        if present {
+            mistakes.push(Mistake {
+                source: source.to_string(),
+                message: format!(
+                    "{section}.{key} is a secret and is read from the environment only: remove \
+                     it from the file and set {}",
+                    env_name(section, key)
+                ),
+            });
+        }
+    }
+}
+
+/// Overlays `overlay` on `base`, key by key inside sections.
+fn merge(base: &mut Table, overlay: Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(base_section)), Value::Table(section)) => merge(base_section, section),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn env_name(section: &str, key: &str) -> String {
+    format!("{ENV_PREFIX}{section}_{key}").to_ascii_uppercase()
+}
+
+/// Applies `PORTRAIT_SECTION_KEY` variables for every `section.key` the defaults know, parsed
+/// to the type of the default value. Returns the overrides applied and the unknown variables.
+fn apply_env(
+    defaults: &Table,
+    merged: &mut Table,
+    env: impl IntoIterator<Item = (String, String)>,
+    mistakes: &mut Vec<Mistake>,
+) -> (Vec<String>, Vec<String>) {
+    let mut known = Vec::new();
+    for (section, fields) in defaults {
+        let Some(fields) = fields.as_table() else { continue };
+        for (key, default) in fields {
+            known.push((env_name(section, key), section.clone(), key.clone(), default));
+        }
+    }
+    // Secrets have no default worth serializing (an absent password is `None`), so they are
+    // added by hand, as strings.
+    let text = Value::String(String::new());
+    for (section, key) in SECRETS {
+        if !known.iter().any(|(_, s, k, _)| s == section && k == key) {
+            known.push((env_name(section, key), section.to_string(), key.to_string(), &text));
+        }
+    }
+
+    let mut overrides = Vec::new();
+    let mut unknown = Vec::new();
+    let mut env: Vec<_> = env.into_iter().collect();
+    env.sort();
+    for (name, raw) in env {
+        if !name.starts_with(ENV_PREFIX) {
+            continue;
+        }
+        let Some((_, section, key, default)) = known.iter().find(|(n, ..)| *n == name) else {
+            unknown.push(name);
+            continue;
+        };
+        match parse_like(default, &raw) {
+            Ok(value) => {
+                if let Some(Value::Table(fields)) = merged.get_mut(section) {
+                    fields.insert(key.clone(), value);
+                }
+                overrides.push(format!("{section}.{key} from {name}"));
+            }
+            Err(expected) => mistakes.push(Mistake {
+                source: name,
+                message: format!("expected {expected}, got {raw:?}"),
+            }),
+        }
+    }
+    (overrides, unknown)
+}
+
+/// Parses an environment value into the TOML type of the setting's default.
+fn parse_like(default: &Value, raw: &str) -> Result<Value, &'static str> {
+    match default {
+        Value::String(_) => Ok(Value::String(raw.to_string())),
+        Value::Integer(_) => raw
+            .trim()
+            .parse()
+            .map(Value::Integer)
+            .map_err(|_| "an integer"),
+        Value::Float(_) => raw
+            .trim()
+            .parse()
+            .map(Value::Float)
+            .map_err(|_| "a number"),
+        Value::Boolean(_) => match raw.trim() {
+            "true" | "1" | "yes" => Ok(Value::Boolean(true)),
+            "false" | "0" | "no" => Ok(Value::Boolean(false)),
+            _ => Err("true or false"),
+        },
+        Value::Array(_) => Ok(Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        )),
+        Value::Datetime(_) | Value::Table(_) => Err("a value that can be set in the file only"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn file(text: &str) -> Option<(PathBuf, String)> {
+        Some((PathBuf::from("portrait.toml"), text.to_string()))
+    }
+
+    #[test]
+    fn environment_overrides_file_and_splits_lists() {
+        let loaded = Config::from_layers(
+            file("[kafka]\nbrokers = \"file:9092\"\ntopics = [\"a\"]\n"),
+            env(&[
+                ("PORTRAIT_KAFKA_BROKERS", "env:9092"),
+                ("PORTRAIT_KAFKA_TOPICS", "pv, search ,chat"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(loaded.config.kafka.brokers, "env:9092");
+        assert_eq!(loaded.config.kafka.topics, ["pv", "search", "chat"]);
+        assert_eq!(
+            loaded.overrides,
+            [
+                "kafka.brokers from PORTRAIT_KAFKA_BROKERS",
+                "kafka.topics from PORTRAIT_KAFKA_TOPICS"
+            ]
+        );
+    }
+
+    #[test]
+    fn file_values_replace_defaults_key_by_key() {
+        let loaded =
+            Config::from_layers(file("[clickhouse]\ndatabase = \"crm\"\n"), env(&[])).unwrap();
+        assert_eq!(loaded.config.clickhouse.database, "crm");
+        assert_eq!(loaded.config.clickhouse.url, ClickHouseConfig::default().url);
+    }
+
+    #[test]
+    fn password_comes_from_the_environment_only() {
+        let err = Config::from_layers(file("[clickhouse]\npassword = \"hunter2\"\n"), env(&[]))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("PORTRAIT_CLICKHOUSE_PASSWORD"), "{text}");
+        assert!(!text.contains("hunter2"), "the secret leaked: {text}");
+
+        let loaded =
+            Config::from_layers(None, env(&[("PORTRAIT_CLICKHOUSE_PASSWORD", "hunter2")])).unwrap();
+        assert_eq!(loaded.config.clickhouse.password.as_deref(), Some("hunter2"));
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once() {
+        let err = Config::from_layers(
+            file("[kafka]\nbrokers = \"\"\n[clickhouse]\nurl = \"localhost:8123\"\n"),
+            env(&[("PORTRAIT_CLICKHOUSE_VALIDATION", "maybe")]),
+        )
+        .unwrap_err();
+        let sources: Vec<_> = err.0.iter().map(|m| m.source.as_str()).collect();
+        assert_eq!(
+            sources,
+            ["PORTRAIT_CLICKHOUSE_VALIDATION", "kafka.brokers", "clickhouse.url"]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_variables_are_named() {
+        let err = Config::from_layers(file("[kafka]\nbroker = \"x\"\n"), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("broker"), "{err}");
+
+        let loaded = Config::from_layers(None, env(&[("PORTRAIT_KAFKA_BROKER", "x")])).unwrap();
+        assert_eq!(loaded.unknown_env, ["PORTRAIT_KAFKA_BROKER"]);
+    }
+}
