@@ -134,42 +134,31 @@ impl Config {
 
     /// Checks the values themselves, once they have the right types.
     fn validate(&self) -> Vec<Mistake> {
-        let mut mistakes = Vec::new();
-        let mut check = |ok: bool, key: &str, message: &str| {
-            if !ok {
-                mistakes.push(Mistake {
-                    source: key.to_string(),
-                    message: message.to_string(),
-                });
-            }
-        };
-        let kafka = &self.kafka;
-        check(
-            !kafka.brokers.trim().is_empty(),
-            "kafka.brokers",
-            "is empty; give host:port pairs separated by commas, e.g. 127.0.0.1:19092",
-        );
-        check(
-            !kafka.topics.is_empty() && kafka.topics.iter().all(|t| !t.trim().is_empty()),
-            "kafka.topics",
-            "needs at least one non-empty topic name",
-        );
-        check(
-            !kafka.group.trim().is_empty(),
-            "kafka.group",
-            "is empty; the consumer group id is what lets a restarted process resume",
-        );
+        let mut mistakes: Vec<Mistake> = self
+            .kafka
+            .validate()
+            .into_iter()
+            .map(|e| Mistake {
+                source: "[kafka]".into(),
+                message: e.to_string(),
+            })
+            .collect();
         let url = &self.clickhouse.url;
-        check(
-            url.starts_with("http://") || url.starts_with("https://"),
-            "clickhouse.url",
-            "must start with http:// or https:// (the HTTP interface, e.g. http://127.0.0.1:8123)",
-        );
-        check(
-            !self.clickhouse.database.trim().is_empty(),
-            "clickhouse.database",
-            "is empty",
-        );
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            mistakes.push(Mistake {
+                source: "[clickhouse]".into(),
+                message: format!(
+                    "clickhouse.url {url:?} must start with http:// or https:// (the HTTP \
+                     interface, e.g. http://127.0.0.1:8123)"
+                ),
+            });
+        }
+        if self.clickhouse.database.trim().is_empty() {
+            mistakes.push(Mistake {
+                source: "[clickhouse]".into(),
+                message: "clickhouse.database is empty".into(),
+            });
+        }
         mistakes
     }
 }
@@ -369,7 +358,7 @@ mod tests {
         let sources: Vec<_> = err.0.iter().map(|m| m.source.as_str()).collect();
         assert_eq!(
             sources,
-            ["PORTRAIT_CLICKHOUSE_VALIDATION", "kafka.brokers", "clickhouse.url"]
+            ["PORTRAIT_CLICKHOUSE_VALIDATION", "[kafka]", "[clickhouse]"]
         );
     }
 

@@ -183,7 +183,11 @@ async fn tables_have_the_contract_columns() {
                 .iter()
                 .map(|(name, ty)| (name.to_string(), ty.to_string()))
                 .collect();
-            assert_eq!(columns(&config, table).await, expected, "columns of {table}");
+            assert_eq!(
+                columns(&config, table).await,
+                expected,
+                "columns of {table}"
+            );
         }
     })
     .await;
@@ -209,14 +213,20 @@ async fn current_view_shows_only_the_latest_version() {
         // Merges off, so the three versions stay in three parts while the view is read.
         run("SYSTEM STOP MERGES user_profiles").await;
         // Version 2 is inserted first: the view must pick by version, not by arrival.
-        run("INSERT INTO user_profiles (user_id, first_seen_at, lifecycle_stage, updated_at, \
-             version) VALUES ('u1', '2024-01-01 00:00:00', 'churned', '2024-03-01 00:00:00', 2)")
+        run(
+            "INSERT INTO user_profiles (user_id, first_seen_at, lifecycle_stage, updated_at, \
+             version) VALUES ('u1', '2024-01-01 00:00:00', 'churned', '2024-03-01 00:00:00', 2)",
+        )
         .await;
-        run("INSERT INTO user_profiles (user_id, first_seen_at, lifecycle_stage, updated_at, \
-             version) VALUES ('u1', '2024-01-01 00:00:00', 'active', '2024-02-01 00:00:00', 1)")
+        run(
+            "INSERT INTO user_profiles (user_id, first_seen_at, lifecycle_stage, updated_at, \
+             version) VALUES ('u1', '2024-01-01 00:00:00', 'active', '2024-02-01 00:00:00', 1)",
+        )
         .await;
-        run("INSERT INTO user_profiles (user_id, first_seen_at, lifecycle_stage, updated_at, \
-             version) VALUES ('u2', '2024-01-05 00:00:00', 'new', '2024-01-05 00:00:00', 1)")
+        run(
+            "INSERT INTO user_profiles (user_id, first_seen_at, lifecycle_stage, updated_at, \
+             version) VALUES ('u2', '2024-01-05 00:00:00', 'new', '2024-01-05 00:00:00', 1)",
+        )
         .await;
 
         let stored = || async {
@@ -241,7 +251,11 @@ async fn current_view_shows_only_the_latest_version() {
             ("u2".to_owned(), "new".to_owned(), 1),
         ];
 
-        assert_eq!(stored().await, 3, "merges were stopped: every version still stored");
+        assert_eq!(
+            stored().await,
+            3,
+            "merges were stopped: every version still stored"
+        );
         assert_eq!(current().await, expected, "before the merge");
 
         run("SYSTEM START MERGES user_profiles").await;

@@ -1,3 +1,4 @@
 //! Portrait's connectors: Kafka and ClickHouse.
 
 pub mod clickhouse;
+pub mod kafka;

@@ -55,7 +55,9 @@ mod tests {
         let delays: Vec<i64> = (0..100_000)
             .map(|_| Delivery::draw(&mut rng).delay_ms)
             .collect();
-        assert!(delays.iter().all(|d| (0..=MAX_ARRIVAL_DELAY_MS).contains(d)));
+        assert!(delays
+            .iter()
+            .all(|d| (0..=MAX_ARRIVAL_DELAY_MS).contains(d)));
         let share = |f: fn(i64) -> bool| delays.iter().filter(|&&d| f(d)).count() as f64 / 1e5;
         assert!((share(|d| d <= PROMPT_MS) - 0.90).abs() < 0.01);
         assert!((share(|d| d > LATE_MS) - 0.02).abs() < 0.005);

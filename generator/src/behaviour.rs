@@ -44,7 +44,10 @@ pub(crate) enum Fate {
 pub(crate) enum DayPlan {
     Silent,
     /// Visits at `factor` × the base rate, and at least `at_least` times.
-    Visit { factor: f64, at_least: u32 },
+    Visit {
+        factor: f64,
+        at_least: u32,
+    },
     /// Visits once, then does `action`; comes back later that day if `back_same_day`.
     Churn {
         action: AccountAction,
@@ -69,6 +72,7 @@ impl Fate {
         if day < start {
             return DayPlan::Silent;
         }
+        let visit_if = |active: bool| if active { VISIT } else { DayPlan::Silent };
         match self {
             Fate::Lead => DayPlan::Silent,
             _ if day == start => RETURN,
@@ -78,28 +82,23 @@ impl Fate {
                 at_least: 0,
             },
             Fate::Fading => VISIT,
-            Fate::Quiet { last_day } if day <= last_day => VISIT,
-            Fate::Quiet { .. } => DayPlan::Silent,
-            Fate::HardChurn { day: churn, .. } if day < churn => VISIT,
+            Fate::Quiet { last_day } => visit_if(day <= last_day),
             Fate::HardChurn {
                 day: churn,
                 action,
                 back,
-            } if day == churn => DayPlan::Churn {
-                action,
-                back_same_day: back == Some(churn),
+            } => match back {
+                _ if day < churn => VISIT,
+                _ if day == churn => DayPlan::Churn {
+                    action,
+                    back_same_day: back == Some(churn),
+                },
+                Some(back) if day == back => RETURN,
+                Some(back) => visit_if(day > back),
+                None => DayPlan::Silent,
             },
-            Fate::HardChurn {
-                back: Some(back), ..
-            } if day == back => RETURN,
-            Fate::HardChurn {
-                back: Some(back), ..
-            } if day > back => VISIT,
-            Fate::HardChurn { .. } => DayPlan::Silent,
-            Fate::Comeback { pause, .. } if day <= pause => VISIT,
             Fate::Comeback { back, .. } if day == back => RETURN,
-            Fate::Comeback { back, .. } if day > back => VISIT,
-            Fate::Comeback { .. } => DayPlan::Silent,
+            Fate::Comeback { pause, back } => visit_if(day <= pause || day > back),
         }
     }
 }
@@ -149,7 +148,10 @@ impl Persona {
             start_day,
             visits_per_day,
             interests: draw_interests(rng),
-            order_chance: pick(rng, &[(20, (0.0, 0.0)), (45, (0.02, 0.1)), (35, (0.12, 0.4))]),
+            order_chance: pick(
+                rng,
+                &[(20, (0.0, 0.0)), (45, (0.02, 0.1)), (35, (0.12, 0.4))],
+            ),
             promo_share: pick(
                 rng,
                 &[

@@ -12,7 +12,8 @@ use serde::{Serialize, Serializer};
 /// Product categories: a mix of Chinese and English names, so ranking ties by name exercise
 /// byte-order comparison of UTF-8.
 pub(crate) const CATEGORIES: [&str; 12] = [
-    "数码", "beauty", "books", "服装", "home", "食品", "sports", "母婴", "toys", "家电", "pets", "travel",
+    "数码", "beauty", "books", "服装", "home", "食品", "sports", "母婴", "toys", "家电", "pets",
+    "travel",
 ];
 
 /// Search queries per category, in the order of [`CATEGORIES`]: the first two are plain, the
@@ -127,8 +128,15 @@ mod tests {
     #[test]
     fn promo_queries_contain_a_promo_word_and_plain_queries_none() {
         for category in Category::all() {
-            assert!(contains_any(category.promo_query(), &PROMO), "{}", category.name());
-            assert!(!category.plain_queries().iter().any(|q| contains_any(q, &PROMO)));
+            assert!(
+                contains_any(category.promo_query(), &PROMO),
+                "{}",
+                category.name()
+            );
+            assert!(!category
+                .plain_queries()
+                .iter()
+                .any(|q| contains_any(q, &PROMO)));
         }
     }
 

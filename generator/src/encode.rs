@@ -16,7 +16,7 @@ struct Envelope<'a> {
 }
 
 /// `event_id` of the user's `seq`-th event (0-based, in event-time order): `u000042-17`.
-pub(crate) fn event_id(user_id: &str, seq: u32) -> String {
+fn event_id(user_id: &str, seq: u32) -> String {
     format!("{user_id}-{seq}")
 }
 
@@ -33,7 +33,11 @@ pub(crate) fn encode(user_id: &str, seq: u32, event: &Event, format: TsFormat) -
         },
         props: &event.kind,
     };
-    serde_json::to_vec(&envelope).expect("an event always serializes")
+    let mut payload = serde_json::to_vec(&envelope).expect("an event always serializes");
+    // The writer grows its buffer by doubling; millions of payloads are kept, so give back
+    // the slack (this usually shrinks in place).
+    payload.shrink_to_fit();
+    payload
 }
 
 #[cfg(test)]

@@ -179,7 +179,11 @@ mod tests {
             let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
             assert!(frac.len() <= 2, "{cents}: {text}");
             let frac_cents: i64 = format!("{frac:0<2}").parse().unwrap();
-            assert_eq!(whole.parse::<i64>().unwrap() * 100 + frac_cents, cents, "{text}");
+            assert_eq!(
+                whole.parse::<i64>().unwrap() * 100 + frac_cents,
+                cents,
+                "{text}"
+            );
         }
     }
 

@@ -122,9 +122,10 @@ impl MalformedKind {
             MalformedKind::IsPromoWrongType => {
                 event("page_view", json!({ "page": "/promo", "is_promo": "yes" }))
             }
-            MalformedKind::InvalidDirection => {
-                event("chat_message", json!({ "direction": "sideways", "text": "hi" }))
-            }
+            MalformedKind::InvalidDirection => event(
+                "chat_message",
+                json!({ "direction": "sideways", "text": "hi" }),
+            ),
             MalformedKind::InvalidAccountAction => event("account", json!({ "action": "explode" })),
             MalformedKind::NegativeAmount => order(json!(-12.5)),
         };
@@ -190,12 +191,26 @@ mod tests {
         assert!(doc(MalformedKind::MissingTs).get("ts").is_none());
         assert_eq!(doc(MalformedKind::TsWrongType)["ts"], json!(true));
         assert_eq!(doc(MalformedKind::EmptyUserId)["user_id"], "");
-        let long = doc(MalformedKind::UserIdTooLong)["user_id"].as_str().unwrap().to_owned();
+        let long = doc(MalformedKind::UserIdTooLong)["user_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert!(long.len() > 128 && long.chars().count() < 128);
         assert!(doc(MalformedKind::AmountWrongType)["props"]["amount"].is_string());
-        assert!(doc(MalformedKind::NegativeAmount)["props"]["amount"].as_f64().unwrap() < 0.0);
-        assert_eq!(doc(MalformedKind::InvalidDirection)["props"]["direction"], "sideways");
-        assert_eq!(doc(MalformedKind::InvalidAccountAction)["props"]["action"], "explode");
+        assert!(
+            doc(MalformedKind::NegativeAmount)["props"]["amount"]
+                .as_f64()
+                .unwrap()
+                < 0.0
+        );
+        assert_eq!(
+            doc(MalformedKind::InvalidDirection)["props"]["direction"],
+            "sideways"
+        );
+        assert_eq!(
+            doc(MalformedKind::InvalidAccountAction)["props"]["action"],
+            "explode"
+        );
         assert!(doc(MalformedKind::IsPromoWrongType)["props"]["is_promo"].is_string());
     }
 

@@ -11,8 +11,8 @@ use rand::Rng;
 
 use crate::behaviour::{DayPlan, Fate, Persona};
 use crate::catalogue::{
-    Category, AVERSE_LINES, CAMPAIGNS, CATEGORY_PAGES, GENERIC_QUERIES, PLAIN_PAGES, PROMO_PAGE,
-    STAFF_LINES, USER_LINES,
+    AVERSE_LINES, CAMPAIGNS, CATEGORY_PAGES, GENERIC_QUERIES, PLAIN_PAGES, PROMO_PAGE, STAFF_LINES,
+    USER_LINES,
 };
 use crate::event::{
     Account, AccountAction, Cents, Chat, Direction, Event, EventKind, Item, Order, PageView,
@@ -92,11 +92,16 @@ impl<R: Rng> Simulation<'_, R> {
         let persona = self.persona;
         let first_day = self.calendar.day_start(persona.start_day);
         // A lead is first seen through marketing; some users get a gift before registering.
-        if persona.fate == Fate::Lead {
-            self.issue_promotion(first_day + self.time_in_day(8, 20), Some("new_user_gift"));
+        let gift_day = if persona.fate == Fate::Lead {
+            Some(first_day)
         } else if persona.early_gift && persona.start_day > 0 {
-            let day_before = first_day - DAY_MS;
-            self.issue_promotion(day_before + self.time_in_day(8, 20), Some("new_user_gift"));
+            Some(first_day - DAY_MS)
+        } else {
+            None
+        };
+        if let Some(base) = gift_day {
+            let at = base + self.time_in_day(8, 20);
+            self.issue_promotion(at, Some("new_user_gift"));
         }
         for day in persona.start_day..self.calendar.days {
             let base = self.calendar.day_start(day);
@@ -195,7 +200,8 @@ impl<R: Rng> Simulation<'_, R> {
     }
 
     fn visit_day(&mut self, day: u32, factor: f64, at_least: u32) {
-        let chance = (self.persona.visits_per_day * factor / f64::from(MAX_VISITS_PER_DAY)).min(1.0);
+        let chance =
+            (self.persona.visits_per_day * factor / f64::from(MAX_VISITS_PER_DAY)).min(1.0);
         let drawn = (0..MAX_VISITS_PER_DAY)
             .filter(|_| self.rng.gen_bool(chance))
             .count() as u32;
@@ -216,6 +222,12 @@ impl<R: Rng> Simulation<'_, R> {
         let visit = base + self.time_in_day(7, 11);
         let last = self.session(day, visit);
         let churn_at = last.max(base + 12 * HOUR_MS) + self.time_in_day(0, 6);
+        // Only a user who has the contact can delete it; the others leave by cancelling.
+        let action = if self.contact {
+            action
+        } else {
+            AccountAction::Cancel
+        };
         self.push(churn_at, EventKind::Account(Account { action }));
         self.contact = false;
         if action == AccountAction::Cancel {
@@ -286,7 +298,11 @@ impl<R: Rng> Simulation<'_, R> {
         } else if self.rng.gen_bool(0.8) {
             let page = *CATEGORY_PAGES.choose(self.rng).expect("pages");
             let category = self.persona.category(self.rng);
-            (page, Some(category), self.rng.gen_bool(0.3).then_some(false))
+            (
+                page,
+                Some(category),
+                self.rng.gen_bool(0.3).then_some(false),
+            )
         } else {
             (*PLAIN_PAGES.choose(self.rng).expect("pages"), None, None)
         };
@@ -364,7 +380,9 @@ impl<R: Rng> Simulation<'_, R> {
         let items: Vec<Item> = if self.rng.gen_bool(0.05) {
             Vec::new() // the contract makes items optional
         } else {
-            (0..self.rng.gen_range(1..=3)).map(|_| self.item()).collect()
+            (0..self.rng.gen_range(1..=3))
+                .map(|_| self.item())
+                .collect()
         };
         let subtotal = if items.is_empty() {
             self.unit_price()
@@ -466,6 +484,7 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+    use crate::catalogue::Category;
 
     fn persona(fate: Fate) -> Persona {
         Persona {
@@ -531,9 +550,7 @@ mod tests {
             .unwrap();
         assert_eq!(cancel.ts / DAY_MS, 20);
         // While cancelled, only earlier coupons lapse: no visits, promotions or staff messages.
-        let lapsing = |e: &Event| {
-            matches!(&e.kind, EventKind::Promotion(p) if p.action == PromoAction::Expired)
-        };
+        let lapsing = |e: &Event| matches!(&e.kind, EventKind::Promotion(p) if p.action == PromoAction::Expired);
         assert!(!events
             .iter()
             .any(|e| e.ts > cancel.ts && e.ts < 30 * DAY_MS && !lapsing(e)));
@@ -558,9 +575,9 @@ mod tests {
         }
         let redeemed = events
             .iter()
-            .filter(|e| {
-                matches!(&e.kind, EventKind::Promotion(p) if p.action == PromoAction::Redeemed)
-            })
+            .filter(
+                |e| matches!(&e.kind, EventKind::Promotion(p) if p.action == PromoAction::Redeemed),
+            )
             .count();
         let with_coupon = orders
             .iter()

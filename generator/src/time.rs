@@ -140,9 +140,17 @@ mod tests {
 
     #[test]
     fn wire_ts_writes_integers_or_strings() {
-        let json = |format| serde_json::to_string(&WireTs { ms: DEFAULT_START_MS, format });
+        let json = |format| {
+            serde_json::to_string(&WireTs {
+                ms: DEFAULT_START_MS,
+                format,
+            })
+        };
         assert_eq!(json(TsFormat::EpochMillis).unwrap(), "1767225600000");
         assert_eq!(json(TsFormat::Utc).unwrap(), "\"2026-01-01T00:00:00.000Z\"");
-        assert_eq!(json(TsFormat::China).unwrap(), "\"2026-01-01T08:00:00.000+08:00\"");
+        assert_eq!(
+            json(TsFormat::China).unwrap(),
+            "\"2026-01-01T08:00:00.000+08:00\""
+        );
     }
 }

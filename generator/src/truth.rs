@@ -99,9 +99,8 @@ impl Truth {
             if line.trim().is_empty() {
                 continue;
             }
-            let parsed: LineIn = serde_json::from_str(&line).map_err(|e| {
-                invalid(format!("truth line {}: {e}", index + 1))
-            })?;
+            let parsed: LineIn = serde_json::from_str(&line)
+                .map_err(|e| invalid(format!("truth line {}: {e}", index + 1)))?;
             if *watermark_ms.get_or_insert(parsed.watermark_ms) != parsed.watermark_ms {
                 return Err(invalid(format!(
                     "truth line {}: watermark_ms {} differs from the first line's",

@@ -221,7 +221,9 @@ pub async fn migrate_with(
                 })?;
         }
         client
-            .query("INSERT INTO schema_migrations (name, checksum, applied_at) VALUES (?, ?, now())")
+            .query(
+                "INSERT INTO schema_migrations (name, checksum, applied_at) VALUES (?, ?, now())",
+            )
             .bind(step.name)
             .bind(&step.checksum)
             .execute()
@@ -466,7 +468,8 @@ mod tests {
 
     #[test]
     fn statements_start_at_their_first_token_with_its_line() {
-        let statements = split_statements("-- header\n\nSELECT 1;\n/* x\n y */ SELECT\n  2;").unwrap();
+        let statements =
+            split_statements("-- header\n\nSELECT 1;\n/* x\n y */ SELECT\n  2;").unwrap();
         assert_eq!(
             statements,
             [

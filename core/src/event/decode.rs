@@ -1,9 +1,11 @@
 //! `decode`: one Kafka payload in, one validated [`Event`] (or the reason it is not one) out.
 //!
-//! This is the per-record hot path, so it allocates only for an order's item list and for
-//! strings with escapes. serde makes one pass over the payload capturing each field as a raw
+//! This is the per-record hot path, so a valid event allocates only for an order's items and
+//! for strings with escapes. serde makes one pass over the payload capturing each field as a raw
 //! slice; the fields are then read in the order of the contract's table (`event_id`, `type`,
 //! `user_id`, `ts`, `props`), and the first problem is the one reported.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -58,7 +60,7 @@ pub fn decode<'a>(payload: &'a [u8], limits: &DecodeLimits) -> Result<Event<'a>,
         });
     }
     let text = std::str::from_utf8(payload).map_err(|error| DecodeError::InvalidJson {
-        message: format!("payload is not UTF-8: {error}"),
+        message: format!("not UTF-8: {error}"),
     })?;
     let envelope: Envelope<'a> = object(text, "event")?;
 
@@ -97,10 +99,7 @@ struct Envelope<'a> {
     props: Option<&'a RawValue>,
 }
 
-fn event_id<'a>(
-    raw: &'a RawValue,
-    path: &'static str,
-) -> Result<std::borrow::Cow<'a, str>, DecodeError> {
+fn event_id<'a>(raw: &'a RawValue, path: &'static str) -> Result<Cow<'a, str>, DecodeError> {
     let id = string(raw, path)?;
     if id.is_empty() {
         return Err(DecodeError::InvalidValue {

@@ -95,6 +95,22 @@ impl DecodeError {
         }
     }
 
+    /// The field at fault, as a JSON-like path (`props.items[].price`, or `event` for a payload
+    /// that is JSON but not an object); `None` when the payload is too large or not JSON. Worth its own dead-letter column: producers fix
+    /// fields, and grouping by it shows which one.
+    pub const fn field(&self) -> Option<&'static str> {
+        match self {
+            DecodeError::PayloadTooLarge { .. } | DecodeError::InvalidJson { .. } => None,
+            DecodeError::MissingField(field)
+            | DecodeError::WrongType { field, .. }
+            | DecodeError::InvalidEnumValue { field, .. }
+            | DecodeError::InvalidValue { field, .. } => Some(field),
+            DecodeError::UnknownType(_) => Some("type"),
+            DecodeError::BadTimestamp { .. } => Some("ts"),
+            DecodeError::EmptyUserId | DecodeError::UserIdTooLong { .. } => Some("user_id"),
+        }
+    }
+
     /// An [`InvalidJson`](DecodeError::InvalidJson) carrying serde's message, which names the
     /// line and column.
     pub(crate) fn invalid_json(error: serde_json::Error) -> Self {
@@ -113,19 +129,34 @@ mod tests {
     fn one_of_each() -> Vec<DecodeError> {
         vec![
             DecodeError::PayloadTooLarge { size: 2, limit: 1 },
-            DecodeError::InvalidJson { message: "EOF".into() },
+            DecodeError::InvalidJson {
+                message: "EOF".into(),
+            },
             DecodeError::MissingField("props.amount"),
-            DecodeError::WrongType { field: "ts", expected: "a string", found: "an object" },
+            DecodeError::WrongType {
+                field: "ts",
+                expected: "a string",
+                found: "an object",
+            },
             DecodeError::UnknownType("purchase".into()),
-            DecodeError::BadTimestamp { text: "\"x\"".into(), problem: TimeError::OutOfRange },
+            DecodeError::BadTimestamp {
+                text: "\"x\"".into(),
+                problem: TimeError::OutOfRange,
+            },
             DecodeError::EmptyUserId,
-            DecodeError::UserIdTooLong { len: 200, limit: 128 },
+            DecodeError::UserIdTooLong {
+                len: 200,
+                limit: 128,
+            },
             DecodeError::InvalidEnumValue {
                 field: "props.direction",
                 value: "sideways".into(),
                 expected: &["user", "staff"],
             },
-            DecodeError::InvalidValue { field: "props.amount", problem: "must not be negative" },
+            DecodeError::InvalidValue {
+                field: "props.amount",
+                problem: "must not be negative",
+            },
         ]
     }
 
@@ -138,21 +169,50 @@ mod tests {
         distinct.dedup();
         assert_eq!(distinct.len(), reasons.len());
         for reason in reasons {
-            assert!(reason.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{reason}");
+            assert!(
+                reason.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{reason}"
+            );
         }
+    }
+
+    #[test]
+    fn field_names_the_culprit_when_there_is_one() {
+        let fields: Vec<_> = one_of_each().iter().map(DecodeError::field).collect();
+        assert_eq!(
+            fields,
+            [
+                None,
+                None,
+                Some("props.amount"),
+                Some("ts"),
+                Some("type"),
+                Some("ts"),
+                Some("user_id"),
+                Some("user_id"),
+                Some("props.direction"),
+                Some("props.amount"),
+            ]
+        );
     }
 
     #[test]
     fn messages_name_the_field_and_the_expectation() {
         let messages: Vec<_> = one_of_each().iter().map(ToString::to_string).collect();
-        assert_eq!(messages[2], "required field `props.amount` is missing or null");
+        assert_eq!(
+            messages[2],
+            "required field `props.amount` is missing or null"
+        );
         assert_eq!(messages[3], "`ts` must be a string, found an object");
         assert_eq!(
             messages[4],
             "unknown event type \"purchase\"; expected one of \
              page_view, search, chat_message, order, promotion, account"
         );
-        assert_eq!(messages[8], "`props.direction` is \"sideways\"; expected one of user, staff");
+        assert_eq!(
+            messages[8],
+            "`props.direction` is \"sideways\"; expected one of user, staff"
+        );
         assert_eq!(messages[9], "`props.amount` must not be negative");
     }
 }

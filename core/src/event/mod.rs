@@ -21,7 +21,5 @@ mod props;
 
 pub use decode::{decode, DecodeLimits};
 pub use error::DecodeError;
-pub use model::{
-    Account, ChatMessage, Event, EventKind, Item, Order, PageView, Promotion, Search,
-};
+pub use model::{Account, ChatMessage, Event, EventKind, Item, Order, PageView, Promotion, Search};
 pub use names::{AccountAction, Direction, EventType, PromotionAction};

@@ -27,7 +27,12 @@ pub(crate) fn cents(number: &str) -> Result<i64, MoneyError> {
         None => (unsigned, 0),
     };
     let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = || integer.bytes().chain(fraction.bytes()).map(|b| i64::from(b - b'0'));
+    let digits = || {
+        integer
+            .bytes()
+            .chain(fraction.bytes())
+            .map(|b| i64::from(b - b'0'))
+    };
     if negative && digits().any(|d| d != 0) {
         return Err(MoneyError::Negative);
     }

@@ -116,12 +116,18 @@ mod tests {
 
     /// Checks `parse(as_str(v)) == v` for every variant, that `NAMES` lists the same names in
     /// the same order, and that names are distinct and snake_case.
-    fn round_trips<T: WireName + Copy + PartialEq + fmt::Debug>(all: &[T], as_str: fn(T) -> &'static str) {
+    fn round_trips<T: WireName + Copy + PartialEq + fmt::Debug>(
+        all: &[T],
+        as_str: fn(T) -> &'static str,
+    ) {
         assert_eq!(all.len(), T::NAMES.len());
         for (&variant, &name) in all.iter().zip(T::NAMES) {
             assert_eq!(as_str(variant), name);
             assert_eq!(T::parse(name), Some(variant));
-            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{name}");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
         }
         let mut names = T::NAMES.to_vec();
         names.sort_unstable();
@@ -132,7 +138,17 @@ mod tests {
     #[test]
     fn event_type_names_round_trip() {
         round_trips(EventType::ALL, EventType::as_str);
-        assert_eq!(EventType::NAMES, ["page_view", "search", "chat_message", "order", "promotion", "account"]);
+        assert_eq!(
+            EventType::NAMES,
+            [
+                "page_view",
+                "search",
+                "chat_message",
+                "order",
+                "promotion",
+                "account"
+            ]
+        );
     }
 
     #[test]
@@ -144,7 +160,10 @@ mod tests {
     #[test]
     fn promotion_action_names_round_trip() {
         round_trips(PromotionAction::ALL, PromotionAction::as_str);
-        assert_eq!(PromotionAction::NAMES, ["issued", "claimed", "redeemed", "expired"]);
+        assert_eq!(
+            PromotionAction::NAMES,
+            ["issued", "claimed", "redeemed", "expired"]
+        );
     }
 
     #[test]
@@ -152,7 +171,13 @@ mod tests {
         round_trips(AccountAction::ALL, AccountAction::as_str);
         assert_eq!(
             AccountAction::NAMES,
-            ["register", "login", "friend_added", "friend_deleted", "cancel"]
+            [
+                "register",
+                "login",
+                "friend_added",
+                "friend_deleted",
+                "cancel"
+            ]
         );
     }
 

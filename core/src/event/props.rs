@@ -8,9 +8,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::json::{array, boolean, money, object, one_of, optional, required, string, unsigned};
-use super::model::{
-    Account, ChatMessage, EventKind, Item, Order, PageView, Promotion, Search,
-};
+use super::model::{Account, ChatMessage, EventKind, Item, Order, PageView, Promotion, Search};
 use super::{DecodeError, EventType};
 
 /// Decodes `props` as the props of `event_type`.
@@ -20,13 +18,21 @@ pub(super) fn decode<'a>(
 ) -> Result<EventKind<'a>, DecodeError> {
     let props = props.get();
     Ok(match event_type {
-        EventType::PageView => EventKind::PageView(page_view(object(props, "props")?)?),
-        EventType::Search => EventKind::Search(search(object(props, "props")?)?),
-        EventType::ChatMessage => EventKind::ChatMessage(chat_message(object(props, "props")?)?),
-        EventType::Order => EventKind::Order(order(object(props, "props")?)?),
-        EventType::Promotion => EventKind::Promotion(promotion(object(props, "props")?)?),
-        EventType::Account => EventKind::Account(account(object(props, "props")?)?),
+        EventType::PageView => EventKind::PageView(read(props, page_view)?),
+        EventType::Search => EventKind::Search(read(props, search)?),
+        EventType::ChatMessage => EventKind::ChatMessage(read(props, chat_message)?),
+        EventType::Order => EventKind::Order(read(props, order)?),
+        EventType::Promotion => EventKind::Promotion(read(props, promotion)?),
+        EventType::Account => EventKind::Account(read(props, account)?),
     })
+}
+
+/// Captures the `props` object as the wire struct `W`, then reads it with `typed`.
+fn read<'a, W: Deserialize<'a>, T>(
+    props: &'a str,
+    typed: fn(W) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    typed(object(props, "props")?)
 }
 
 // The wire structs borrow every field from the payload; the container-level bound replaces a

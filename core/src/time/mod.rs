@@ -110,7 +110,9 @@ pub enum TimeError {
     #[error("epoch milliseconds must be an integer")]
     NotAnInteger,
     /// The instant lies outside 0000-01-01T00:00:00Z..=9999-12-31T23:59:59.999Z.
-    #[error("outside 0000-01-01T00:00:00Z..=9999-12-31T23:59:59.999Z (is it in micro- or nanoseconds?)")]
+    #[error(
+        "outside 0000-01-01T00:00:00Z..=9999-12-31T23:59:59.999Z (is it in micro- or nanoseconds?)"
+    )]
     OutOfRange,
 }
 
@@ -121,7 +123,10 @@ mod tests {
     #[test]
     fn day_floors_toward_negative_infinity() {
         assert_eq!(EventTime::from_millis(0).day(), Day::new(0));
-        assert_eq!(EventTime::from_millis(MILLIS_PER_DAY - 1).day(), Day::new(0));
+        assert_eq!(
+            EventTime::from_millis(MILLIS_PER_DAY - 1).day(),
+            Day::new(0)
+        );
         assert_eq!(EventTime::from_millis(MILLIS_PER_DAY).day(), Day::new(1));
         assert_eq!(EventTime::from_millis(-1).day(), Day::new(-1));
         assert_eq!(EventTime::from_millis(-MILLIS_PER_DAY).day(), Day::new(-1));
@@ -131,19 +136,34 @@ mod tests {
     fn day_start_is_its_first_millisecond() {
         let day = EventTime::from_millis(1_714_564_800_123).day();
         assert_eq!(day.start().day(), day);
-        assert_eq!(EventTime::from_millis(day.start().millis() - 1).day().get(), day.get() - 1);
+        assert_eq!(
+            EventTime::from_millis(day.start().millis() - 1).day().get(),
+            day.get() - 1
+        );
     }
 
     #[test]
     fn range_constants_are_the_rfc3339_extremes() {
-        assert_eq!(EventTime::parse_rfc3339("0000-01-01T00:00:00Z"), Ok(EventTime::MIN));
-        assert_eq!(EventTime::parse_rfc3339("9999-12-31T23:59:59.999999999Z"), Ok(EventTime::MAX));
+        assert_eq!(
+            EventTime::parse_rfc3339("0000-01-01T00:00:00Z"),
+            Ok(EventTime::MIN)
+        );
+        assert_eq!(
+            EventTime::parse_rfc3339("9999-12-31T23:59:59.999999999Z"),
+            Ok(EventTime::MAX)
+        );
     }
 
     #[test]
     fn millis_outside_the_range_are_rejected() {
-        assert_eq!(EventTime::try_from_millis(EventTime::MAX.millis()), Ok(EventTime::MAX));
-        assert_eq!(EventTime::try_from_millis(EventTime::MIN.millis()), Ok(EventTime::MIN));
+        assert_eq!(
+            EventTime::try_from_millis(EventTime::MAX.millis()),
+            Ok(EventTime::MAX)
+        );
+        assert_eq!(
+            EventTime::try_from_millis(EventTime::MIN.millis()),
+            Ok(EventTime::MIN)
+        );
         assert_eq!(
             EventTime::try_from_millis(EventTime::MAX.millis() + 1),
             Err(TimeError::OutOfRange)
@@ -153,6 +173,9 @@ mod tests {
             Err(TimeError::OutOfRange)
         );
         // Microseconds sent as milliseconds.
-        assert_eq!(EventTime::try_from_millis(1_714_564_800_000_000), Err(TimeError::OutOfRange));
+        assert_eq!(
+            EventTime::try_from_millis(1_714_564_800_000_000),
+            Err(TimeError::OutOfRange)
+        );
     }
 }

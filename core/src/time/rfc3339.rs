@@ -11,7 +11,10 @@ use super::{TimeError, MILLIS_PER_DAY};
 
 /// Epoch milliseconds of `text`, before the caller's range check.
 pub(super) fn parse(text: &str) -> Result<i64, TimeError> {
-    let mut cursor = Cursor { bytes: text.as_bytes(), at: 0 };
+    let mut cursor = Cursor {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
     let year = cursor.number(4, "a 4-digit year")?;
     cursor.expect(b"-", "`-`")?;
     let month = cursor.number(2, "a 2-digit month")?;
@@ -46,7 +49,10 @@ pub(super) fn write(f: &mut fmt::Formatter<'_>, millis: i64) -> fmt::Result {
     let in_day = millis.rem_euclid(MILLIS_PER_DAY);
     let (hour, minute) = (in_day / 3_600_000, in_day / 60_000 % 60);
     let (second, milli) = (in_day / 1000 % 60, in_day % 1000);
-    write!(f, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z")
+    write!(
+        f,
+        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z"
+    )
 }
 
 /// Reads the fixed-width grammar left to right, remembering the byte offset for errors.
@@ -57,7 +63,10 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn syntax(&self, expected: &'static str) -> TimeError {
-        TimeError::Syntax { at: self.at, expected }
+        TimeError::Syntax {
+            at: self.at,
+            expected,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -170,7 +179,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let march_month = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * march_month + 2) / 5 + 1;
-    let month = if march_month < 10 { march_month + 3 } else { march_month - 9 };
+    let month = if march_month < 10 {
+        march_month + 3
+    } else {
+        march_month - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -212,14 +225,19 @@ mod tests {
 
     #[test]
     fn lowercase_separator_and_zulu_are_accepted() {
-        assert_eq!(millis("2024-05-01t12:00:00z"), millis("2024-05-01T12:00:00Z"));
+        assert_eq!(
+            millis("2024-05-01t12:00:00z"),
+            millis("2024-05-01T12:00:00Z")
+        );
     }
 
     #[test]
     fn leap_day_exists_only_in_leap_years() {
         assert!(EventTime::parse_rfc3339("2024-02-29T00:00:00Z").is_ok());
         assert!(EventTime::parse_rfc3339("2000-02-29T00:00:00Z").is_ok());
-        let not_leap = Err(TimeError::FieldOutOfRange { field: "day of month" });
+        let not_leap = Err(TimeError::FieldOutOfRange {
+            field: "day of month",
+        });
         assert_eq!(EventTime::parse_rfc3339("2023-02-29T00:00:00Z"), not_leap);
         assert_eq!(EventTime::parse_rfc3339("1900-02-29T00:00:00Z"), not_leap);
     }
@@ -235,7 +253,10 @@ mod tests {
         assert_eq!(field("2024-04-31T00:00:00Z"), "day of month");
         assert_eq!(field("2024-04-01T24:00:00Z"), "hour");
         assert_eq!(field("2024-04-01T00:60:00Z"), "minute");
-        assert_eq!(field("2016-12-31T23:59:60Z"), "second (leap seconds are not supported)");
+        assert_eq!(
+            field("2016-12-31T23:59:60Z"),
+            "second (leap seconds are not supported)"
+        );
         assert_eq!(field("2024-04-01T00:00:00+24:00"), "offset hours");
         assert_eq!(
             field("2024-04-01T00:00:00.1234567891Z"),
@@ -251,10 +272,19 @@ mod tests {
         };
         assert_eq!(syntax(""), (0, "a 4-digit year"));
         assert_eq!(syntax("2024-05-01 12:00:00Z"), (10, "`T`"));
-        assert_eq!(syntax("2024-05-01T12:00:00"), (19, "`Z` or an offset like `+08:00`"));
+        assert_eq!(
+            syntax("2024-05-01T12:00:00"),
+            (19, "`Z` or an offset like `+08:00`")
+        );
         assert_eq!(syntax("2024-05-01T12:00:00.Z"), (20, "a digit after `.`"));
-        assert_eq!(syntax("2024-05-01T12:00:00+0800"), (22, "`:` in the offset"));
-        assert_eq!(syntax("2024-05-01T12:00:00Z "), (20, "the end of the timestamp"));
+        assert_eq!(
+            syntax("2024-05-01T12:00:00+0800"),
+            (22, "`:` in the offset")
+        );
+        assert_eq!(
+            syntax("2024-05-01T12:00:00Z "),
+            (20, "the end of the timestamp")
+        );
         assert_eq!(syntax("2024-5-01T12:00:00Z"), (6, "a 2-digit month"));
         assert_eq!(syntax("+2024-05-01T12:00:00Z"), (0, "a 4-digit year"));
     }
@@ -273,8 +303,14 @@ mod tests {
 
     #[test]
     fn display_writes_utc_with_millis() {
-        assert_eq!(EventTime::from_millis(0).to_string(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(EventTime::from_millis(-1).to_string(), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            EventTime::from_millis(0).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            EventTime::from_millis(-1).to_string(),
+            "1969-12-31T23:59:59.999Z"
+        );
         assert_eq!(EventTime::MAX.to_string(), "9999-12-31T23:59:59.999Z");
     }
 

@@ -1,0 +1,439 @@
+//! The pipeline's consumer: a consumer group member that hands out messages in batches and
+//! commits only the offsets the caller says are done.
+//!
+//! librdkafka never commits or stores an offset on its own here (`enable.auto.commit` and
+//! `enable.auto.offset.store` are off): the consumer's position runs ahead of what the sinks
+//! acknowledged, so committing it could skip messages after a crash. See `docs/offsets.md`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{FutureExt as _, StreamExt as _};
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Message as _};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use super::config::{KafkaConfig, OffsetReset};
+use super::offsets::{EndOffsets, NextOffsets, PartitionEnd};
+
+/// How long one metadata, watermark or commit request may take before it counts as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A failure of the source, with the topic, partition or group it concerns. The librdkafka
+/// error is the [`source`](std::error::Error::source), boxed because it is large and
+/// [`Source::next_batch`]'s `Result` is on the hot path.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot create a Kafka consumer for {brokers} in group {group}")]
+    Client {
+        brokers: String,
+        group: String,
+        source: Box<KafkaError>,
+    },
+    #[error("cannot subscribe group {group} to topics {topics:?}")]
+    Subscribe {
+        group: String,
+        topics: Vec<String>,
+        source: Box<KafkaError>,
+    },
+    #[error(
+        "a partition of {topics:?} has no valid committed offset and kafka.auto_offset_reset is \
+         `error`; set the group's offsets explicitly or choose earliest or latest"
+    )]
+    OffsetReset {
+        topics: Vec<String>,
+        source: Box<KafkaError>,
+    },
+    #[error("the consumer of group {group} failed and cannot continue")]
+    Fatal {
+        group: String,
+        source: Box<KafkaError>,
+    },
+    #[error("group {group} could not commit {offsets}")]
+    Commit {
+        group: String,
+        offsets: String,
+        source: Box<KafkaError>,
+    },
+    #[error("cannot read the metadata of topic {topic}")]
+    Metadata {
+        topic: String,
+        source: Box<KafkaError>,
+    },
+    #[error("topic {topic} does not exist (or is not visible to this client)")]
+    UnknownTopic { topic: String },
+    #[error("cannot read the watermarks of topic {topic} partition {partition}")]
+    Watermarks {
+        topic: String,
+        partition: i32,
+        source: Box<KafkaError>,
+    },
+    #[error("cannot read the committed offsets of group {group} for {topic}")]
+    Committed {
+        group: String,
+        topic: String,
+        source: Box<KafkaError>,
+    },
+}
+
+/// Callbacks librdkafka makes into the source. Today it routes librdkafka's log to `tracing`
+/// and counts offset resets; rebalance hooks (flush and commit revoked partitions, restore
+/// assigned ones) will live here too.
+#[derive(Default)]
+pub struct SourceContext {
+    offset_resets: AtomicU64,
+}
+
+impl SourceContext {
+    fn count_offset_reset(&self) {
+        self.offset_resets.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether a librdkafka log line reports an offset reset caused by an error (out of range,
+/// ...). librdkafka reports those only as a warning with facility `OFFSET` (resets for lack of
+/// a committed offset are debug-level and not counted); the text is from
+/// `rd_kafka_offset_reset` in librdkafka's `rdkafka_offset.c`.
+fn is_offset_reset(level: RDKafkaLogLevel, facility: &str, message: &str) -> bool {
+    let warning_or_worse = !matches!(
+        level,
+        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info | RDKafkaLogLevel::Debug
+    );
+    warning_or_worse && facility == "OFFSET" && message.contains("offset reset")
+}
+
+impl ClientContext for SourceContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if is_offset_reset(level, facility, message) {
+            self.count_offset_reset();
+        }
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => {
+                tracing::error!(target: "librdkafka", facility, "{message}")
+            }
+            RDKafkaLogLevel::Warning => tracing::warn!(target: "librdkafka", facility, "{message}"),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(target: "librdkafka", facility, "{message}")
+            }
+            RDKafkaLogLevel::Debug => tracing::debug!(target: "librdkafka", facility, "{message}"),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::error!(target: "librdkafka", %error, "{reason}");
+    }
+}
+
+/// The default hooks for now: eager rebalancing with the range assignor, and the group's
+/// committed offsets are where newly assigned partitions start.
+impl ConsumerContext for SourceContext {}
+
+/// One consumed message and where it came from, borrowed from the batch that holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<&'a [u8]>,
+    pub payload: Option<&'a [u8]>,
+}
+
+/// Messages received together. They borrow librdkafka's buffers, so no payload is copied;
+/// hold a batch only as long as it takes to process it.
+pub struct Batch<'a> {
+    messages: Vec<BorrowedMessage<'a>>,
+}
+
+impl Batch<'_> {
+    /// The records in the order they were received (offset order within each partition).
+    pub fn iter(&self) -> impl Iterator<Item = Record<'_>> {
+        self.messages.iter().map(|message| Record {
+            topic: message.topic(),
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key(),
+            payload: message.payload(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+}
+
+/// A member of the consumer group, subscribed to the input topics.
+///
+/// Call [`Source::next_batch`] regularly even when the pipeline is applying backpressure:
+/// polling is what keeps the member in the group (`max.poll.interval.ms`).
+pub struct Source {
+    /// An `Arc` so that blocking calls (commit, metadata) can run on tokio's blocking pool.
+    consumer: Arc<StreamConsumer<SourceContext>>,
+    topics: Vec<String>,
+    group: String,
+    reset: OffsetReset,
+}
+
+impl Source {
+    /// Creates the consumer and subscribes it to `config.topics`; partitions are assigned once
+    /// the group is joined, during the first calls to [`Self::next_batch`]. Must be called
+    /// inside a tokio runtime.
+    pub fn new(config: &KafkaConfig) -> Result<Self, SourceError> {
+        let consumer: StreamConsumer<SourceContext> = config
+            .client_config()
+            .set("group.id", &config.group)
+            // Offsets move only through `commit`, with what the caller processed.
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", config.auto_offset_reset.as_str())
+            // The range assignor gives one member the same partition numbers of every topic
+            // when the counts are equal: co-partitioned input stays together per process.
+            .set("partition.assignment.strategy", "range")
+            .create_with_context(SourceContext::default())
+            .map_err(|source| SourceError::Client {
+                brokers: config.brokers.clone(),
+                group: config.group.clone(),
+                source: source.into(),
+            })?;
+        let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&topics)
+            .map_err(|source| SourceError::Subscribe {
+                group: config.group.clone(),
+                topics: config.topics.clone(),
+                source: source.into(),
+            })?;
+        Ok(Self {
+            consumer: Arc::new(consumer),
+            topics: config.topics.clone(),
+            group: config.group.clone(),
+            reset: config.auto_offset_reset,
+        })
+    }
+
+    /// Up to `max` messages: waits up to `wait` for the first one, then takes only what has
+    /// already arrived. An empty batch means nothing arrived in time.
+    ///
+    /// Consumer errors that librdkafka recovers from (a broker down, an out-of-range offset it
+    /// resets) are logged and skipped; only fatal ones and a reset under the `error` policy
+    /// end up here as errors.
+    pub async fn next_batch(&self, max: usize, wait: Duration) -> Result<Batch<'_>, SourceError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut stream = self.consumer.stream();
+        let mut messages = Vec::new();
+        while messages.len() < max {
+            let next = if messages.is_empty() {
+                match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_elapsed) => break,
+                }
+            } else {
+                match stream.next().now_or_never() {
+                    Some(next) => next,
+                    None => break,
+                }
+            };
+            match next.expect("a Kafka message stream never ends") {
+                Ok(message) => messages.push(message),
+                Err(error) => self.consumer_error(error)?,
+            }
+        }
+        Ok(Batch { messages })
+    }
+
+    /// Sorts a consumer error into recoverable (logged) and not.
+    fn consumer_error(&self, error: KafkaError) -> Result<(), SourceError> {
+        match error {
+            KafkaError::MessageConsumption(RDKafkaErrorCode::AutoOffsetReset) => {
+                self.consumer.context().count_offset_reset();
+                Err(SourceError::OffsetReset {
+                    topics: self.topics.clone(),
+                    source: error.into(),
+                })
+            }
+            KafkaError::MessageConsumptionFatal(_) => Err(SourceError::Fatal {
+                group: self.group.clone(),
+                source: error.into(),
+            }),
+            KafkaError::MessageConsumption(RDKafkaErrorCode::OffsetOutOfRange) => {
+                self.consumer.context().count_offset_reset();
+                tracing::warn!(group = %self.group, %error, "offset out of range, reset per kafka.auto_offset_reset");
+                Ok(())
+            }
+            error => {
+                tracing::warn!(group = %self.group, %error, "consumer error, librdkafka retries");
+                Ok(())
+            }
+        }
+    }
+
+    /// Commits exactly `offsets` (next offsets, see [`NextOffsets`]) for the group and waits
+    /// for the broker's answer. Partitions not in `offsets` keep their committed offset.
+    pub async fn commit(&self, offsets: &NextOffsets) -> Result<(), SourceError> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let list = offsets.to_list();
+        let consumer = Arc::clone(&self.consumer);
+        let result = tokio::task::spawn_blocking(move || consumer.commit(&list, CommitMode::Sync))
+            .await
+            .expect("commit panicked");
+        result.map_err(|source| SourceError::Commit {
+            group: self.group.clone(),
+            offsets: describe(offsets),
+            source: source.into(),
+        })
+    }
+
+    /// For every partition of the subscribed topics: where this group resumes and the high
+    /// watermark, now. `run --until-end` reads up to these ends and stops.
+    pub async fn end_offsets(&self) -> Result<EndOffsets, SourceError> {
+        let consumer = Arc::clone(&self.consumer);
+        let topics = self.topics.clone();
+        let group = self.group.clone();
+        let reset = self.reset;
+        tokio::task::spawn_blocking(move || {
+            let mut ends = EndOffsets::default();
+            for topic in &topics {
+                for (partition, end) in topic_ends(&consumer, &group, topic, reset)? {
+                    ends.insert(topic, partition, end);
+                }
+            }
+            Ok(ends)
+        })
+        .await
+        .expect("end offset lookup panicked")
+    }
+
+    /// Offsets reset since start because the stored one was out of range (or missing under
+    /// the `error` policy). Each one may have skipped or replayed input.
+    pub fn offset_resets(&self) -> u64 {
+        self.consumer
+            .context()
+            .offset_resets
+            .load(Ordering::Relaxed)
+    }
+
+    /// Leaves the group cleanly, so that its partitions are reassigned at once rather than
+    /// after the session timeout. Dropping the source does the same, but blocks the thread.
+    pub async fn close(self) {
+        let consumer = self.consumer;
+        tokio::task::spawn_blocking(move || drop(consumer))
+            .await
+            .expect("closing the consumer panicked");
+    }
+}
+
+/// Start and end of every partition of one topic, by blocking requests.
+fn topic_ends(
+    consumer: &StreamConsumer<SourceContext>,
+    group: &str,
+    topic: &str,
+    reset: OffsetReset,
+) -> Result<Vec<(i32, PartitionEnd)>, SourceError> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
+        .map_err(|source| SourceError::Metadata {
+            topic: topic.to_owned(),
+            source: source.into(),
+        })?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic && t.error().is_none())
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    if partitions.is_empty() {
+        return Err(SourceError::UnknownTopic {
+            topic: topic.to_owned(),
+        });
+    }
+
+    let mut list = TopicPartitionList::new();
+    for &partition in &partitions {
+        list.add_partition(topic, partition);
+    }
+    let committed = consumer
+        .committed_offsets(list, REQUEST_TIMEOUT)
+        .map_err(|source| SourceError::Committed {
+            group: group.to_owned(),
+            topic: topic.to_owned(),
+            source: source.into(),
+        })?;
+
+    partitions
+        .into_iter()
+        .map(|partition| {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, partition, REQUEST_TIMEOUT)
+                .map_err(|source| SourceError::Watermarks {
+                    topic: topic.to_owned(),
+                    partition,
+                    source: source.into(),
+                })?;
+            let committed = match committed
+                .find_partition(topic, partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(offset)) => Some(offset),
+                _ => None,
+            };
+            Ok((partition, PartitionEnd::new(committed, low, high, reset)))
+        })
+        .collect()
+}
+
+/// `events/0@42, events/1@17`, for error messages.
+fn describe(offsets: &NextOffsets) -> String {
+    offsets
+        .iter()
+        .map(|(topic, partition, next)| format!("{topic}/{partition}@{next}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_error_resets_but_not_resets_for_lack_of_a_commit() {
+        // Formatted as librdkafka 2.12's rd_kafka_offset_reset logs them.
+        let out_of_range = "events [3]: offset reset (at offset 120 (leader epoch -1), broker 0) \
+                            to offset BEGINNING (leader epoch -1): fetch failed due to requested \
+                            offset not available on the broker: Broker: Offset out of range";
+        assert!(is_offset_reset(
+            RDKafkaLogLevel::Warning,
+            "OFFSET",
+            out_of_range
+        ));
+        assert!(!is_offset_reset(
+            RDKafkaLogLevel::Debug,
+            "OFFSET",
+            "events [3]: offset reset (at offset INVALID, broker 0) to offset BEGINNING: \
+             no previously committed offset available: Local: No offset stored"
+        ));
+        assert!(!is_offset_reset(
+            RDKafkaLogLevel::Warning,
+            "FAIL",
+            "offset reset"
+        ));
+    }
+
+    #[test]
+    fn describes_offsets_for_errors() {
+        let mut offsets = NextOffsets::new();
+        offsets.processed("events", 1, 16);
+        offsets.processed("events", 0, 41);
+        assert_eq!(describe(&offsets), "events/0@42, events/1@17");
+    }
+}
