@@ -197,6 +197,17 @@ async fn generated_events_round_trip_and_a_restarted_consumer_resumes_at_the_com
     let source = Source::new(&config).unwrap();
     let ends = source.end_offsets().await.unwrap();
     assert_eq!(ends.iter().count(), 4);
+    eprintln!("DEBUG ends {ends:?}");
+    {
+        let mut dbg = Seen::default();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            let batch = source.next_batch(1000, POLL).await.unwrap();
+            for r in batch.iter() { dbg.processed.processed(r.topic, r.partition, r.offset); dbg.messages.push((String::new(), vec![])); *dbg.partition_of.entry(format!("{}", r.partition)).or_default() += 1; }
+        }
+        eprintln!("DEBUG ends again {:?}", source.end_offsets().await.unwrap());
+        eprintln!("DEBUG read {} next {:?} per partition {:?}", dbg.messages.len(), dbg.processed, dbg.partition_of);
+    }
     assert!(ends.iter().all(|(_, _, end)| end.start == 0));
     assert_eq!(total_end(&ends), sent.len() as i64);
 

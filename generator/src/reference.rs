@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::catalogue::Category;
 use crate::event::{AccountAction, Direction, Event, EventKind, Order, PromoAction};
 use crate::time::DAY_MS;
 use crate::truth::ExpectedProfile;
@@ -112,7 +113,10 @@ pub(crate) fn profile(user_id: &str, events: &[Event], w: i64) -> ExpectedProfil
     let first_seen = all.first().expect("a profile needs at least one event").ts;
     let last_active = user.last().copied();
     let revenue_cents: i64 = orders.iter().map(|(_, o)| o.amount.0).sum();
-    let discount_cents: i64 = orders.iter().map(|(_, o)| discount(o)).sum();
+    let discount_cents: i64 = orders
+        .iter()
+        .map(|(_, o)| o.discount.map_or(0, |d| d.0))
+        .sum();
     let promo_orders = orders.iter().filter(|(_, o)| is_promo_order(o)).count() as u64;
 
     let sent: Vec<i64> = chats(Direction::User).map(|(ts, _)| ts).collect();
@@ -194,10 +198,6 @@ pub(crate) fn profile(user_id: &str, events: &[Event], w: i64) -> ExpectedProfil
         top_categories: top_categories(&all, w),
         purchasing_power: purchasing_power(orders.iter().map(|(_, o)| *o)).map(str::to_owned),
     }
-}
-
-fn discount(order: &Order) -> i64 {
-    order.discount.map_or(0, |d| d.0)
 }
 
 /// (`events_7d`, `events_prev_28d`): events of `U` on days d > day(W) − 7, and on days
@@ -373,7 +373,7 @@ fn top_categories(all: &[&Event], w: i64) -> Vec<String> {
     let mut weights: BTreeMap<&'static str, f64> = BTreeMap::new();
     for event in all {
         let decay = ((event.ts - w) as f64 / HALF_LIFE_MS as f64).exp2();
-        let mut add = |category: crate::catalogue::Category, base: f64| {
+        let mut add = |category: Category, base: f64| {
             *weights.entry(category.name()).or_insert(0.0) += base * decay;
         };
         match &event.kind {
@@ -420,7 +420,6 @@ fn purchasing_power<'a>(orders: impl Iterator<Item = &'a Order>) -> Option<&'sta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::Category;
     use crate::event::{Account, Cents, Chat, Item, PageView, Promotion, Search};
 
     const HOUR: i64 = 3_600_000;

@@ -1,0 +1,69 @@
+//! The `[pipeline]` section of Portrait's configuration.
+
+use serde::{Deserialize, Serialize};
+
+/// How the engine batches, flushes and judges time. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// How long events may arrive after later ones and still count as on time, in
+    /// milliseconds: the watermark is the latest event time seen minus this. Default 5 minutes.
+    pub lateness_ms: i64,
+    /// Flush changed profiles at least this often, in milliseconds. Default 1000.
+    pub flush_interval_ms: u64,
+    /// Flush as soon as this many users changed, whatever the interval. Default 50 000.
+    pub flush_max_dirty: usize,
+    /// Messages taken from Kafka at once. Default 10 000.
+    pub batch_size: usize,
+    /// Kafka topic that receives every message that fails to decode, with the reason and its
+    /// source coordinates in headers. Default `portrait.dead_letters`.
+    pub dead_letter_topic: String,
+    /// Largest accepted message, in bytes. Default 65 536.
+    pub max_payload_bytes: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            lateness_ms: 300_000,
+            flush_interval_ms: 1_000,
+            flush_max_dirty: 50_000,
+            batch_size: 10_000,
+            dead_letter_topic: "portrait.dead_letters".to_owned(),
+            max_payload_bytes: 65_536,
+        }
+    }
+}
+
+/// A `[pipeline]` setting the engine cannot run with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("pipeline.lateness_ms must be >= 0")]
+    NegativeLateness,
+    #[error("pipeline.flush_interval_ms must be > 0")]
+    ZeroFlushInterval,
+    #[error("pipeline.flush_max_dirty and pipeline.batch_size must be > 0")]
+    ZeroBatch,
+    #[error("pipeline.dead_letter_topic is empty; bad input must go somewhere")]
+    NoDeadLetterTopic,
+}
+
+impl PipelineConfig {
+    /// Every mistake in this section.
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut mistakes = Vec::new();
+        if self.lateness_ms < 0 {
+            mistakes.push(ConfigError::NegativeLateness);
+        }
+        if self.flush_interval_ms == 0 {
+            mistakes.push(ConfigError::ZeroFlushInterval);
+        }
+        if self.flush_max_dirty == 0 || self.batch_size == 0 {
+            mistakes.push(ConfigError::ZeroBatch);
+        }
+        if self.dead_letter_topic.trim().is_empty() {
+            mistakes.push(ConfigError::NoDeadLetterTopic);
+        }
+        mistakes
+    }
+}
