@@ -221,20 +221,25 @@ fn frequency_drop(events_7d: u32, events_prev_28d: u32) -> f64 {
     drop.clamp(0.0, 1.0)
 }
 
-/// The ts of the first event of the last spell of `U`, when there are two or more spells. A
-/// spell starts at `e` (previous event `p`) when day(e) − day(p) >= 30, or when a churn event
-/// lies strictly between them.
+/// `first(d)` of the latest comeback day, if any. `user` is the sorted ts of `U`. An active day
+/// `d` with previous active day `p` is a comeback when d − p >= 30, or when a churn event lies
+/// strictly between `last(p)` (the last event of `p`) and `first(d)` (the first event of `d`).
 fn reactivated_at(user: &[i64], churn: &[i64]) -> Option<i64> {
-    let mut last_spell_start = None;
+    let mut latest_comeback = None;
     for pair in user.windows(2) {
-        let (p, e) = (pair[0], pair[1]);
-        let long_gap = day(e) - day(p) >= 30;
-        let churned_between = churn.iter().any(|&c| p < c && c < e);
+        let (last_of_previous_day, first_of_day) = (pair[0], pair[1]);
+        if day(first_of_day) == day(last_of_previous_day) {
+            continue;
+        }
+        let long_gap = day(first_of_day) - day(last_of_previous_day) >= 30;
+        let churned_between = churn
+            .iter()
+            .any(|&c| last_of_previous_day < c && c < first_of_day);
         if long_gap || churned_between {
-            last_spell_start = Some(e);
+            latest_comeback = Some(first_of_day);
         }
     }
-    last_spell_start
+    latest_comeback
 }
 
 /// The inputs of the churn rules.
@@ -694,24 +699,29 @@ mod tests {
     }
 
     #[test]
-    fn cancel_between_two_same_day_events_starts_a_new_spell() {
+    fn cancel_between_active_days_makes_a_comeback_but_not_within_a_day() {
         let events = [
             view(at(60, 9), None),
-            // 37 days later: a second spell starts at 10:00 on day 97...
+            // 37 days later, a comeback on day 97 at 10:00...
             view(at(97, 10), None),
+            // ...and a cancel between two events of day 97 is no comeback of its own...
             account(at(97, 12), AccountAction::Cancel),
-            // ...and the cancel at 12:00 starts a third at 15:00 the same day.
             account(at(97, 15), AccountAction::Register),
+            // ...but a cancel after the last event of day 97 makes day 98 one.
+            account(at(97, 20), AccountAction::FriendDeleted),
             view(at(98, 9), None),
         ];
         let p = of(&events);
-        assert_eq!(p.reactivated_at, Some(at(97, 15) / 1000));
+        assert_eq!(p.reactivated_at, Some(at(98, 9) / 1000));
         assert!(!p.hard_churned);
         assert_eq!(p.lifecycle_stage, "reactivated");
+
+        let same_day_only = &events[..4];
+        assert_eq!(of(same_day_only).reactivated_at, Some(at(97, 10) / 1000));
     }
 
     #[test]
-    fn a_29_day_gap_is_one_spell_and_30_days_two() {
+    fn a_29_day_gap_is_no_comeback_and_30_days_is() {
         let gap = |days: i64| [view(at(50, 23), None), view(at(50 + days, 0), None)];
         assert_eq!(of(&gap(29)).reactivated_at, None);
         assert_eq!(of(&gap(30)).reactivated_at, Some(at(80, 0) / 1000));

@@ -216,7 +216,8 @@ impl<R: Rng> Simulation<'_, R> {
     }
 
     /// A last visit, then the contact is deleted or the account cancelled; maybe a return
-    /// hours later (the case that splits two same-day visits into two spells).
+    /// hours later (a churn within one day, which is no comeback: the user is simply no longer
+    /// hard-churned).
     fn churn_day(&mut self, day: u32, action: AccountAction, back_same_day: bool) {
         let base = self.calendar.day_start(day);
         let visit = base + self.time_in_day(7, 11);

@@ -14,13 +14,11 @@ use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message as _};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext};
 
 use super::config::{KafkaConfig, OffsetReset};
-use super::offsets::{EndOffsets, NextOffsets, PartitionEnd};
-
-/// How long one metadata, watermark or commit request may take before it counts as failed.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+use super::end_offsets;
+use super::offsets::{EndOffsets, NextOffsets};
 
 /// A failure of the source, with the topic, partition or group it concerns. The librdkafka
 /// error is the [`source`](std::error::Error::source), boxed because it is large and
@@ -70,6 +68,19 @@ pub enum SourceError {
         topic: String,
         partition: i32,
         source: Box<KafkaError>,
+    },
+    #[error("cannot read where topic {topic} ends")]
+    Tail {
+        topic: String,
+        source: Box<KafkaError>,
+    },
+    #[error(
+        "topic {topic} partitions {partitions:?} did not report their end within {waited:?}"
+    )]
+    TailTimeout {
+        topic: String,
+        partitions: Vec<i32>,
+        waited: Duration,
     },
     #[error("cannot read the committed offsets of group {group} for {topic}")]
     Committed {
@@ -181,6 +192,8 @@ pub struct Source {
     topics: Vec<String>,
     group: String,
     reset: OffsetReset,
+    /// Settings for the short-lived consumer that checks where each partition ends.
+    probe: ClientConfig,
 }
 
 impl Source {
@@ -217,6 +230,7 @@ impl Source {
             topics: config.topics.clone(),
             group: config.group.clone(),
             reset: config.auto_offset_reset,
+            probe: end_offsets::probe_config(config),
         })
     }
 
@@ -294,21 +308,16 @@ impl Source {
         })
     }
 
-    /// For every partition of the subscribed topics: where this group resumes and the high
-    /// watermark, now. `run --until-end` reads up to these ends and stops.
+    /// For every partition of the subscribed topics: where this group resumes and where the
+    /// input ends, now. `run --until-end` reads up to these ends and stops.
     pub async fn end_offsets(&self) -> Result<EndOffsets, SourceError> {
         let consumer = Arc::clone(&self.consumer);
+        let probe = self.probe.clone();
         let topics = self.topics.clone();
         let group = self.group.clone();
         let reset = self.reset;
         tokio::task::spawn_blocking(move || {
-            let mut ends = EndOffsets::default();
-            for topic in &topics {
-                for (partition, end) in topic_ends(&consumer, &group, topic, reset)? {
-                    ends.insert(topic, partition, end);
-                }
-            }
-            Ok(ends)
+            end_offsets::end_offsets(&consumer, &probe, &group, &topics, reset)
         })
         .await
         .expect("end offset lookup panicked")
@@ -331,65 +340,6 @@ impl Source {
             .await
             .expect("closing the consumer panicked");
     }
-}
-
-/// Start and end of every partition of one topic, by blocking requests.
-fn topic_ends(
-    consumer: &StreamConsumer<SourceContext>,
-    group: &str,
-    topic: &str,
-    reset: OffsetReset,
-) -> Result<Vec<(i32, PartitionEnd)>, SourceError> {
-    let metadata = consumer
-        .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
-        .map_err(|source| SourceError::Metadata {
-            topic: topic.to_owned(),
-            source: source.into(),
-        })?;
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic && t.error().is_none())
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
-    if partitions.is_empty() {
-        return Err(SourceError::UnknownTopic {
-            topic: topic.to_owned(),
-        });
-    }
-
-    let mut list = TopicPartitionList::new();
-    for &partition in &partitions {
-        list.add_partition(topic, partition);
-    }
-    let committed = consumer
-        .committed_offsets(list, REQUEST_TIMEOUT)
-        .map_err(|source| SourceError::Committed {
-            group: group.to_owned(),
-            topic: topic.to_owned(),
-            source: source.into(),
-        })?;
-
-    partitions
-        .into_iter()
-        .map(|partition| {
-            let (low, high) = consumer
-                .fetch_watermarks(topic, partition, REQUEST_TIMEOUT)
-                .map_err(|source| SourceError::Watermarks {
-                    topic: topic.to_owned(),
-                    partition,
-                    source: source.into(),
-                })?;
-            let committed = match committed
-                .find_partition(topic, partition)
-                .map(|e| e.offset())
-            {
-                Some(Offset::Offset(offset)) => Some(offset),
-                _ => None,
-            };
-            Ok((partition, PartitionEnd::new(committed, low, high, reset)))
-        })
-        .collect()
 }
 
 /// `events/0@42, events/1@17`, for error messages.
