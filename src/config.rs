@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_connectors::kafka::KafkaConfig;
+use portrait_core::SignalConfig;
+use portrait_pipelines::PipelineConfig;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
@@ -29,6 +31,8 @@ const SECRETS: &[(&str, &str)] = &[("clickhouse", "password")];
 pub struct Config {
     pub kafka: KafkaConfig,
     pub clickhouse: ClickHouseConfig,
+    pub pipeline: PipelineConfig,
+    pub signals: SignalConfig,
 }
 
 /// One thing wrong with a configuration, phrased so that the user can fix it.
@@ -143,6 +147,10 @@ impl Config {
                 message: e.to_string(),
             })
             .collect();
+        mistakes.extend(self.pipeline.validate().into_iter().map(|e| Mistake {
+            source: "[pipeline]".into(),
+            message: e.to_string(),
+        }));
         let url = &self.clickhouse.url;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             mistakes.push(Mistake {

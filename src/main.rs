@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Generate seeded synthetic events to NDJSON or Kafka, optionally with the expected profiles.
     Generate(commands::generate::Args),
+    /// Run the pipeline: consume events, keep profiles, write them to ClickHouse.
+    Run(commands::run::Args),
     /// Apply the ClickHouse migrations in schemas/clickhouse that have not been applied yet.
     Migrate,
     /// Validate the configuration and explain each mistake.
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) => commands::generate::run(cli.config.as_deref(), args),
+        Command::Run(args) => commands::run::run(cli.config.as_deref(), args),
         Command::Migrate => commands::migrate::run(cli.config.as_deref()),
         Command::CheckConfig => commands::check_config::run(cli.config.as_deref()),
     };

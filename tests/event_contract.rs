@@ -10,6 +10,8 @@
 //!
 //! Needs no services: it runs with `cargo test --test event_contract`.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -275,30 +277,6 @@ fn every_generated_message_passes_schema_and_decoder() {
     assert_eq!(per_type.len(), 6, "every type is generated: {per_type:?}");
 }
 
-/// The decoder's `(reason, field)` for each way the generator breaks the contract. The
-/// generator names kinds by what it broke, the decoder by what a producer must fix, so several
-/// kinds share a reason; the field tells them apart.
-fn expected_rejection(kind: MalformedKind) -> (&'static str, Option<&'static str>) {
-    match kind {
-        MalformedKind::InvalidJson => ("invalid_json", None),
-        MalformedKind::MissingEventId => ("missing_field", Some("event_id")),
-        MalformedKind::MissingType => ("missing_field", Some("type")),
-        MalformedKind::MissingUserId => ("missing_field", Some("user_id")),
-        MalformedKind::MissingTs => ("missing_field", Some("ts")),
-        MalformedKind::UnknownType => ("unknown_type", Some("type")),
-        MalformedKind::UnparseableTs => ("bad_timestamp", Some("ts")),
-        MalformedKind::TsWrongType => ("wrong_type", Some("ts")),
-        MalformedKind::EmptyUserId => ("empty_user_id", Some("user_id")),
-        MalformedKind::UserIdTooLong => ("user_id_too_long", Some("user_id")),
-        MalformedKind::PayloadTooLarge => ("payload_too_large", None),
-        MalformedKind::AmountWrongType => ("wrong_type", Some("props.amount")),
-        MalformedKind::IsPromoWrongType => ("wrong_type", Some("props.is_promo")),
-        MalformedKind::InvalidDirection => ("invalid_enum_value", Some("props.direction")),
-        MalformedKind::InvalidAccountAction => ("invalid_enum_value", Some("props.action")),
-        MalformedKind::NegativeAmount => ("invalid_value", Some("props.amount")),
-    }
-}
-
 #[test]
 fn every_generated_malformed_message_is_rejected_for_its_reason() {
     let messages = generated(0.05);
@@ -315,7 +293,7 @@ fn every_generated_malformed_message_is_rejected_for_its_reason() {
             .unwrap_or_else(|| panic!("{}: accepted {text}", kind.as_str()));
         assert_eq!(
             (error.reason(), error.field()),
-            expected_rejection(kind),
+            common::expected_rejection(kind),
             "{}: {error}",
             kind.as_str()
         );

@@ -3,6 +3,7 @@
 pub mod check_config;
 pub mod generate;
 pub mod migrate;
+pub mod run;
 
 /// A current-thread runtime for the commands that talk to Kafka or ClickHouse.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -72,8 +72,9 @@ pub struct PartitionEnd {
     /// Where the group resumes: its committed offset, or where `auto.offset.reset` sends it
     /// when there is none or it is out of range.
     pub start: i64,
-    /// The high watermark: the offset the next produced message will get. A bounded run is
-    /// done with the partition once it has processed everything before it.
+    /// The offset after the last message (the high watermark): the offset the next produced
+    /// message will get. A bounded run is done with the partition once it has processed
+    /// everything before it.
     pub end: i64,
 }
 

@@ -18,6 +18,7 @@ use rdkafka::{ClientConfig, ClientContext};
 
 use super::config::{KafkaConfig, OffsetReset};
 use super::end_offsets;
+use super::headers::Headers;
 use super::offsets::{EndOffsets, NextOffsets};
 
 /// A failure of the source, with the topic, partition or group it concerns. The librdkafka
@@ -74,9 +75,7 @@ pub enum SourceError {
         topic: String,
         source: Box<KafkaError>,
     },
-    #[error(
-        "topic {topic} partitions {partitions:?} did not report their end within {waited:?}"
-    )]
+    #[error("topic {topic} partitions {partitions:?} did not report their end within {waited:?}")]
     TailTimeout {
         topic: String,
         partitions: Vec<i32>,
@@ -153,6 +152,9 @@ pub struct Record<'a> {
     pub offset: i64,
     pub key: Option<&'a [u8]>,
     pub payload: Option<&'a [u8]>,
+    /// The pipeline ignores them on input; the dead-letter topic carries its reason and the
+    /// source coordinates here.
+    pub headers: Headers<'a>,
 }
 
 /// Messages received together. They borrow librdkafka's buffers, so no payload is copied;
@@ -170,6 +172,7 @@ impl Batch<'_> {
             offset: message.offset(),
             key: message.key(),
             payload: message.payload(),
+            headers: Headers::new(message.headers()),
         })
     }
 

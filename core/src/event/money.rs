@@ -2,8 +2,8 @@
 //!
 //! The contract rounds every amount to whole cents, half away from zero (docs/signals.md
 //! "Notation"). Rounding is done on the decimal digits of the JSON text, not on an `f64`: the
-//! binary float nearest 0.285 is 0.28499…, which `(x * 100.0).round()` would turn into 28 cents
-//! where the producer wrote 28.5. Reading the digits also rejects an amount too large for `i64`
+//! binary float nearest 0.285 is 0.28499…, so `(x * 100.0).round()` gives 28 cents where the
+//! producer wrote 28.5 cents, which rounds to 29. Reading the digits also rejects an amount too large for `i64`
 //! cents instead of saturating it.
 
 /// Why a JSON number is not an acceptable amount.

@@ -63,6 +63,12 @@ impl EventTime {
         // Cannot truncate: |i64::MAX / MILLIS_PER_DAY| < i32::MAX.
         Day(self.0.div_euclid(MILLIS_PER_DAY) as i32)
     }
+
+    /// Milliseconds since the start of [`EventTime::day`], below [`MILLIS_PER_DAY`].
+    pub const fn millis_of_day(self) -> u32 {
+        // Cannot truncate: the remainder is below MILLIS_PER_DAY < u32::MAX.
+        self.0.rem_euclid(MILLIS_PER_DAY) as u32
+    }
 }
 
 /// Writes RFC 3339 in UTC with milliseconds, e.g. `2024-05-01T12:00:00.000Z`; within
@@ -91,6 +97,22 @@ impl Day {
     /// The first millisecond of this day.
     pub const fn start(self) -> EventTime {
         EventTime(self.0 as i64 * MILLIS_PER_DAY)
+    }
+
+    /// The instant `millis` milliseconds after this day's start (the inverse of
+    /// [`EventTime::day`] with [`EventTime::millis_of_day`]).
+    pub const fn at(self, millis: u32) -> EventTime {
+        EventTime(self.0 as i64 * MILLIS_PER_DAY + millis as i64)
+    }
+
+    /// The day `days` days later (earlier when negative).
+    pub const fn plus(self, days: i32) -> Day {
+        Day(self.0 + days)
+    }
+
+    /// How many days `self` is after `earlier` (negative when before).
+    pub const fn since(self, earlier: Day) -> i32 {
+        self.0 - earlier.0
     }
 }
 
@@ -140,6 +162,17 @@ mod tests {
             EventTime::from_millis(day.start().millis() - 1).day().get(),
             day.get() - 1
         );
+    }
+
+    #[test]
+    fn an_instant_is_its_day_and_its_millis_of_day() {
+        for millis in [0, 1, MILLIS_PER_DAY - 1, MILLIS_PER_DAY, -1, 1_714_564_800_123] {
+            let t = EventTime::from_millis(millis);
+            assert_eq!(t.day().at(t.millis_of_day()), t);
+        }
+        assert_eq!(EventTime::from_millis(-1).millis_of_day(), 86_399_999);
+        assert_eq!(Day::new(10).plus(-3), Day::new(7));
+        assert_eq!(Day::new(10).since(Day::new(40)), -30);
     }
 
     #[test]

@@ -1,0 +1,56 @@
+//! Message headers as a consumer sees them: borrowed name/value pairs, in the order they were
+//! written. Portrait's own input carries none; the dead-letter topic puts the rejection reason
+//! and the source coordinates there, so that its readers get them without parsing the payload.
+
+use std::fmt;
+
+use rdkafka::message::{BorrowedHeaders, Headers as _};
+
+/// The headers of one consumed message, borrowed from its batch like the key and payload.
+#[derive(Clone, Copy, Default)]
+pub struct Headers<'a>(Option<&'a BorrowedHeaders>);
+
+impl<'a> Headers<'a> {
+    pub(crate) fn new(headers: Option<&'a BorrowedHeaders>) -> Self {
+        Self(headers)
+    }
+
+    /// Every header as `(name, value)`, in order; a header sent without a value has `None`.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a [u8]>)> {
+        let headers = self.0;
+        let count = headers.map_or(0, |h| h.count());
+        (0..count).filter_map(move |index| {
+            let header = headers?.try_get(index)?;
+            Some((header.key, header.value))
+        })
+    }
+
+    /// The value of the first header called `name`; `None` if there is no such header or it
+    /// has no value.
+    pub fn get(&self, name: &str) -> Option<&'a [u8]> {
+        self.iter()
+            .find(|(key, _)| *key == name)
+            .and_then(|(_, value)| value)
+    }
+}
+
+/// Lists the pairs, values as lossy UTF-8 (header values are text more often than not).
+impl fmt::Debug for Headers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.iter()
+                    .map(|(key, value)| (key, value.map(String::from_utf8_lossy))),
+            )
+            .finish()
+    }
+}
+
+/// Equal when the same pairs come in the same order.
+impl PartialEq for Headers<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers<'_> {}

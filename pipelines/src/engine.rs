@@ -1,0 +1,282 @@
+//! The run loop: poll → decode → apply, and every so often sweep → flush → commit.
+//!
+//! One event's path fits on a screen: [`Engine::process`] decodes the payload borrowed from
+//! the Kafka batch, finds the user's shard by source partition and applies the event to the
+//! user's state in place. Everything else (evaluating profiles, encoding rows and state blobs,
+//! dead letters) happens at flush, once per changed user rather than once per event.
+//!
+//! Offsets are committed only after every sink acknowledged the flush that covers them, so a
+//! crash at any point replays input rather than losing it (`docs/offsets.md`).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use portrait_connectors::clickhouse::{
+    ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch, StateRow,
+};
+use portrait_connectors::dead_letter::DeadLetter;
+use portrait_connectors::kafka::{
+    check_copartitioned, Admin, DeadLetterProducer, KafkaConfig, NextOffsets, Record, Source,
+};
+use portrait_core::event::{decode, DecodeLimits};
+use portrait_core::time::EventTime;
+use portrait_core::SignalConfig;
+
+use crate::config::PipelineConfig;
+use crate::retry::retry;
+use crate::shard::Shard;
+use crate::{PipelineError, RunSummary};
+
+/// What to run and how long.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub kafka: KafkaConfig,
+    pub clickhouse: ClickHouseConfig,
+    pub pipeline: PipelineConfig,
+    pub signals: SignalConfig,
+    /// Consume up to the end offsets seen at start, flush, commit and return (replay mode:
+    /// the watermark moves with event time only). Otherwise run until `shutdown` resolves
+    /// (live mode: an idle input lets the watermark follow the wall clock).
+    pub until_end: bool,
+}
+
+/// Runs the pipeline until the input ends (`until_end`) or `shutdown` resolves; either way the
+/// last changes are flushed and their offsets committed before it returns.
+pub async fn run(
+    options: RunOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunSummary, PipelineError> {
+    let mut engine = Engine::start(&options).await?;
+    let ends = if options.until_end {
+        Some(engine.source.end_offsets().await?)
+    } else {
+        None
+    };
+    tokio::pin!(shutdown);
+    loop {
+        if let Some(ends) = &ends {
+            if ends.remaining(&engine.processed) == 0 {
+                break;
+            }
+        }
+        let wait = engine.until_next_flush();
+        let received = tokio::select! {
+            batch = engine.source.next_batch(options.pipeline.batch_size, wait) => {
+                let batch = batch?;
+                for record in batch.iter() {
+                    engine.process(record);
+                }
+                batch.len()
+            }
+            () = &mut shutdown => {
+                tracing::info!("shutting down: flushing and committing what was processed");
+                break;
+            }
+        };
+        engine.advance_watermark(received == 0 && !options.until_end);
+        if engine.flush_due() {
+            engine.flush().await?;
+        }
+    }
+    engine.flush().await?;
+    engine.summary.users = engine.shards.values().map(Shard::users).sum();
+    let summary = engine.summary.clone();
+    engine.source.close().await;
+    Ok(summary)
+}
+
+/// The running pipeline's state between two calls of its loop.
+struct Engine {
+    pipeline: PipelineConfig,
+    signals: SignalConfig,
+    limits: DecodeLimits,
+    source: Source,
+    sink: ClickHouseSink,
+    dead_letter_producer: DeadLetterProducer,
+    /// Input topic names; a record's topic is looked up here to find its index.
+    topics: Vec<String>,
+    /// One shard per source partition.
+    shards: BTreeMap<i32, Shard>,
+    /// Next offset per partition of every record processed so far (applied or dead-lettered).
+    processed: NextOffsets,
+    /// Bad messages waiting for the next flush.
+    dead_letters: Vec<DeadLetter>,
+    /// Event-time progress; `None` until the first event.
+    watermark: Option<EventTime>,
+    last_flush: Instant,
+    summary: RunSummary,
+}
+
+impl Engine {
+    /// Checks the input topics and ClickHouse, then joins the consumer group.
+    async fn start(options: &RunOptions) -> Result<Self, PipelineError> {
+        let admin = Admin::new(&options.kafka)?;
+        let counts = admin.partition_counts(&options.kafka.topics).await?;
+        let partitions = check_copartitioned(&counts)?;
+        admin
+            .create_topics(&[options.pipeline.dead_letter_topic.as_str()], partitions)
+            .await?;
+
+        let sink = ClickHouseSink::new(&options.clickhouse);
+        sink.check_ready()
+            .await
+            .map_err(|source| PipelineError::ClickHouseNotReady {
+                url: options.clickhouse.url.clone(),
+                database: options.clickhouse.database.clone(),
+                source,
+            })?;
+
+        Ok(Self {
+            pipeline: options.pipeline.clone(),
+            signals: options.signals.clone(),
+            limits: DecodeLimits {
+                max_payload_bytes: options.pipeline.max_payload_bytes,
+                ..DecodeLimits::default()
+            },
+            source: Source::new(&options.kafka)?,
+            sink,
+            dead_letter_producer: DeadLetterProducer::new(&options.kafka)?,
+            topics: options.kafka.topics.clone(),
+            shards: BTreeMap::new(),
+            processed: NextOffsets::new(),
+            dead_letters: Vec::new(),
+            watermark: None,
+            last_flush: Instant::now(),
+            summary: RunSummary::default(),
+        })
+    }
+
+    /// One message: decoded and applied to its user's state, or set aside as a dead letter.
+    fn process(&mut self, record: Record<'_>) {
+        self.processed
+            .processed(record.topic, record.partition, record.offset);
+        let payload = record.payload.unwrap_or_default();
+        let rejection = match decode(payload, &self.limits) {
+            Ok(event) if record.key == Some(event.user_id.as_bytes()) => {
+                let topic = self
+                    .topics
+                    .iter()
+                    .position(|t| t == record.topic)
+                    .expect("records come from subscribed topics");
+                self.shards
+                    .entry(record.partition)
+                    .or_default()
+                    .apply(topic, &event, &self.signals);
+                self.summary.events += 1;
+                return;
+            }
+            Ok(event) => (
+                "key_mismatch",
+                format!(
+                    "the message key must be the user_id {:?} (it decides the partition, and so \
+                     which process holds the user's state)",
+                    event.user_id
+                ),
+            ),
+            Err(error) => (error.reason(), error.to_string()),
+        };
+        *self.summary.dead_letters.entry(rejection.0).or_default() += 1;
+        self.dead_letters.push(DeadLetter {
+            topic: record.topic.to_owned(),
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key.map(<[u8]>::to_vec),
+            payload: payload.to_vec(),
+            reason: rejection.0,
+            detail: rejection.1,
+            received_at_ms: wall_clock_ms(),
+        });
+    }
+
+    /// Moves the watermark to the latest event time seen minus the lateness; when `idle` (live
+    /// mode with nothing received), also to the wall clock minus the lateness, so inactivity is
+    /// noticed while no events arrive. It never moves back.
+    fn advance_watermark(&mut self, idle: bool) {
+        let lateness = self.pipeline.lateness_ms;
+        let latest = self.shards.values().filter_map(Shard::latest_event_ms).max();
+        let mut candidate = latest.map(|ms| ms - lateness);
+        if idle {
+            candidate = candidate.max(Some(wall_clock_ms() - lateness));
+        }
+        if let Some(ms) = candidate {
+            let next = EventTime::from_millis(ms);
+            self.watermark = Some(self.watermark.map_or(next, |w| w.max(next)));
+        }
+    }
+
+    fn until_next_flush(&self) -> Duration {
+        Duration::from_millis(self.pipeline.flush_interval_ms).saturating_sub(self.last_flush.elapsed())
+    }
+
+    fn flush_due(&self) -> bool {
+        let dirty: usize = self.shards.values().map(Shard::dirty_len).sum();
+        dirty >= self.pipeline.flush_max_dirty || self.until_next_flush().is_zero()
+    }
+
+    /// Sweeps due deadlines, writes every changed profile, state and dead letter, and only
+    /// then commits the offsets processed so far. Sink failures are retried with backoff for
+    /// as long as they last: consumption waits meanwhile, so memory stays bounded.
+    async fn flush(&mut self) -> Result<(), PipelineError> {
+        self.last_flush = Instant::now();
+        let mut profiles = Vec::new();
+        let mut states = Vec::new();
+        if let Some(watermark) = self.watermark {
+            let updated_at = watermark.millis();
+            for (&partition, shard) in &mut self.shards {
+                self.summary.swept += shard.sweep(watermark);
+                shard.drain(watermark, self.pipeline.lateness_ms, &self.signals, |changed| {
+                    states.push(StateRow {
+                        partition: u32::try_from(partition).expect("partitions are >= 0"),
+                        user_id: changed.profile.user_id.clone(),
+                        state: changed.state,
+                        version: changed.version,
+                        updated_at: seconds(updated_at),
+                    });
+                    profiles.push(ProfileRow::new(&changed.profile, updated_at, changed.version));
+                });
+            }
+        }
+        if profiles.is_empty() && self.dead_letters.is_empty() && self.processed.is_empty() {
+            return Ok(());
+        }
+
+        let dead_letter_rows: Vec<DeadLetterRow> =
+            self.dead_letters.iter().map(DeadLetterRow::from).collect();
+        let batch = SinkBatch {
+            profiles: &profiles,
+            states: &states,
+            dead_letters: &dead_letter_rows,
+        };
+        retry("writing to ClickHouse", || self.sink.write(&batch)).await;
+        if !self.dead_letters.is_empty() {
+            let topic = &self.pipeline.dead_letter_topic;
+            retry("producing dead letters", || {
+                self.dead_letter_producer.send(topic, &self.dead_letters)
+            })
+            .await;
+            self.dead_letters.clear();
+        }
+        retry("committing offsets", || self.source.commit(&self.processed)).await;
+
+        self.summary.flushes += 1;
+        self.summary.profiles_written += profiles.len() as u64;
+        tracing::debug!(
+            profiles = profiles.len(),
+            watermark = ?self.watermark,
+            "flushed and committed"
+        );
+        Ok(())
+    }
+}
+
+fn seconds(ms: i64) -> u32 {
+    u32::try_from(ms.div_euclid(1000)).unwrap_or(0)
+}
+
+fn wall_clock_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    i64::try_from(since_epoch.as_millis()).expect("the clock is before the year 292 million")
+}

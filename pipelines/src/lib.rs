@@ -1,0 +1,59 @@
+//! Portrait's engine: events from Kafka become profile rows in ClickHouse.
+//!
+//! ```text
+//! Source (Kafka) ─► decode ─► Shard (per partition) ─► flush ─► ClickHouse, dead letters ─► commit
+//!                      │           ▲ watermark + sweep
+//!                      └─ bad input ─► dead letters
+//! ```
+//!
+//! [`run`] owns the loop (`engine.rs`); a [`shard`] holds the users of one source partition;
+//! the [`deadlines`] index lets the sweep visit only users whose profile changes with time.
+
+mod config;
+mod deadlines;
+mod engine;
+mod retry;
+mod shard;
+
+use std::collections::BTreeMap;
+
+pub use config::{ConfigError, PipelineConfig};
+pub use engine::{run, RunOptions};
+
+/// Why the pipeline stopped. Sink outages are not errors: they are retried until they pass.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Admin(#[from] portrait_connectors::kafka::AdminError),
+    #[error(transparent)]
+    NotCoPartitioned(#[from] portrait_connectors::kafka::NotCoPartitioned),
+    #[error(transparent)]
+    Source(#[from] portrait_connectors::kafka::SourceError),
+    #[error(transparent)]
+    Producer(#[from] portrait_connectors::kafka::ProduceError),
+    #[error(
+        "ClickHouse at {url} is not ready for database {database} (did `portrait migrate` run?)"
+    )]
+    ClickHouseNotReady {
+        url: String,
+        database: String,
+        source: portrait_connectors::clickhouse::SinkError,
+    },
+}
+
+/// What a run did, for the operator and the tests.
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// Events applied to a user's state.
+    pub events: u64,
+    /// Messages set aside, by reason.
+    pub dead_letters: BTreeMap<&'static str, u64>,
+    /// Users held at the end.
+    pub users: usize,
+    /// Profile rows written.
+    pub profiles_written: u64,
+    /// Flushes that wrote or committed something.
+    pub flushes: u64,
+    /// Users the timer sweep visited because their deadline had passed.
+    pub swept: usize,
+}

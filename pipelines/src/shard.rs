@@ -1,0 +1,223 @@
+//! The users of one source partition: their states, which of them changed, and when each one's
+//! profile next changes on its own.
+//!
+//! Every input topic is co-partitioned by `user_id`, so partition `p` of every topic holds the
+//! same users, and a shard is the unit a process is assigned, flushes and (later) restores.
+//! Users live in a slot table (`Vec`) with a name index beside it, so the dirty list and the
+//! deadline index refer to users by a `u32` slot instead of repeating their ids.
+
+use std::collections::HashMap;
+
+use portrait_core::event::Event;
+use portrait_core::time::EventTime;
+use portrait_core::{Profile, ProfileState, SignalConfig};
+
+use crate::deadlines::{DeadlineIndex, Slot};
+
+/// One user's state and bookkeeping.
+#[derive(Debug)]
+struct User {
+    id: Box<str>,
+    state: ProfileState,
+    /// Version of the last row written; the next row gets `version + 1`.
+    version: u64,
+    /// Where the user stands in the deadline index, if anywhere.
+    deadline: Option<i64>,
+    dirty: bool,
+}
+
+/// A user's profile and state as of one flush.
+#[derive(Debug)]
+pub struct Changed {
+    pub profile: Profile,
+    pub state: Vec<u8>,
+    pub version: u64,
+}
+
+/// The users of one partition.
+#[derive(Debug, Default)]
+pub struct Shard {
+    index: HashMap<Box<str>, Slot>,
+    users: Vec<User>,
+    dirty: Vec<Slot>,
+    deadlines: DeadlineIndex,
+    /// Latest event time seen on this partition of each input topic, by topic index. The
+    /// shard's own watermark follows the slowest topic, so pruning never drops detail that a
+    /// lagging topic's events still need.
+    latest_by_topic: Vec<Option<i64>>,
+}
+
+impl Shard {
+    /// Applies one event to its user's state and marks the user changed.
+    pub fn apply(&mut self, topic: usize, event: &Event<'_>, config: &SignalConfig) {
+        let ts = event.ts.millis();
+        if self.latest_by_topic.len() <= topic {
+            self.latest_by_topic.resize(topic + 1, None);
+        }
+        let latest = &mut self.latest_by_topic[topic];
+        *latest = Some(latest.map_or(ts, |l| l.max(ts)));
+
+        let slot = self.slot_of(&event.user_id);
+        let user = &mut self.users[slot as usize];
+        user.state.apply(event, config);
+        if !user.dirty {
+            user.dirty = true;
+            self.dirty.push(slot);
+        }
+    }
+
+    fn slot_of(&mut self, user_id: &str) -> Slot {
+        if let Some(&slot) = self.index.get(user_id) {
+            return slot;
+        }
+        let slot = Slot::try_from(self.users.len()).expect("fewer than 2^32 users per partition");
+        self.users.push(User {
+            id: user_id.into(),
+            state: ProfileState::default(),
+            version: 0,
+            deadline: None,
+            dirty: false,
+        });
+        self.index.insert(user_id.into(), slot);
+        slot
+    }
+
+    /// The latest event time seen on this partition, over all topics.
+    pub fn latest_event_ms(&self) -> Option<i64> {
+        self.latest_by_topic.iter().flatten().copied().max()
+    }
+
+    /// Marks changed every user whose deadline is at or before `watermark`; returns how many
+    /// users that visited.
+    pub fn sweep(&mut self, watermark: EventTime) -> usize {
+        let mut visited = 0;
+        for slot in self.deadlines.pop_due(watermark.millis()) {
+            visited += 1;
+            let user = &mut self.users[slot as usize];
+            user.deadline = None;
+            if !user.dirty {
+                user.dirty = true;
+                self.dirty.push(slot);
+            }
+        }
+        visited
+    }
+
+    /// Users changed since the last drain.
+    pub fn dirty_len(&self) -> usize {
+        self.dirty.len()
+    }
+
+    /// Evaluates every changed user at `watermark`, hands the result to `out`, and schedules
+    /// each user's next deadline. Detail older than the shard's own watermark (`lateness`
+    /// behind its slowest topic) is pruned first.
+    pub fn drain(
+        &mut self,
+        watermark: EventTime,
+        lateness_ms: i64,
+        config: &SignalConfig,
+        mut out: impl FnMut(Changed),
+    ) {
+        let prune_at = self
+            .latest_by_topic
+            .iter()
+            .flatten()
+            .copied()
+            .min()
+            .map(|latest| EventTime::from_millis(latest - lateness_ms));
+        for slot in self.dirty.drain(..) {
+            let user = &mut self.users[slot as usize];
+            user.dirty = false;
+            if let Some(prune_at) = prune_at {
+                user.state.prune(prune_at.min(watermark));
+            }
+            user.version += 1;
+            let next = user.state.next_change(watermark, config).map(EventTime::millis);
+            self.deadlines.reschedule(slot, user.deadline, next);
+            user.deadline = next;
+            let mut state = Vec::new();
+            user.state.encode(&mut state);
+            out(Changed {
+                profile: user.state.evaluate(&user.id, watermark, config),
+                state,
+                version: user.version,
+            });
+        }
+    }
+
+    /// Number of users held.
+    pub fn users(&self) -> usize {
+        self.users.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use portrait_core::event::{decode, DecodeLimits};
+    use portrait_core::time::MILLIS_PER_DAY;
+
+    use super::*;
+
+    const HOUR: i64 = 3_600_000;
+    /// 2026-01-01T00:00:00Z, a day boundary.
+    const DAY_0: i64 = 1_767_225_600_000;
+    const LATENESS: i64 = 300_000;
+
+    fn page_view(shard: &mut Shard, user: &str, ts: i64) {
+        let json = format!(
+            r#"{{"event_id":"{user}-{ts}","type":"page_view","user_id":"{user}","ts":{ts},"props":{{"page":"/"}}}}"#
+        );
+        let event = decode(json.as_bytes(), &DecodeLimits::default()).unwrap();
+        shard.apply(0, &event, &SignalConfig::default());
+    }
+
+    fn drain(shard: &mut Shard, watermark: i64) -> Vec<Profile> {
+        let mut profiles = Vec::new();
+        shard.drain(
+            EventTime::from_millis(watermark),
+            LATENESS,
+            &SignalConfig::default(),
+            |changed| profiles.push(changed.profile),
+        );
+        profiles.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        profiles
+    }
+
+    #[test]
+    fn sweep_visits_only_users_whose_deadline_passed() {
+        let mut shard = Shard::default();
+        // Ten users last seen in the morning of day 0, ten in the evening.
+        for i in 0..10 {
+            page_view(&mut shard, &format!("morning{i}"), DAY_0 + 10 * HOUR + i);
+            page_view(&mut shard, &format!("evening{i}"), DAY_0 + 18 * HOUR + i);
+        }
+        assert_eq!(drain(&mut shard, DAY_0 + 20 * HOUR).len(), 20);
+
+        // Noon of day 1: the morning users have been inactive for a full day, the evening
+        // users not yet; nothing else about them changes at midnight.
+        let noon = DAY_0 + MILLIS_PER_DAY + 12 * HOUR;
+        assert_eq!(shard.sweep(EventTime::from_millis(noon)), 10);
+        let swept = drain(&mut shard, noon);
+        assert!(swept.iter().all(|p| p.user_id.starts_with("morning")));
+        assert!(swept.iter().all(|p| p.days_inactive == 1));
+
+        // Nothing is due twice.
+        assert_eq!(shard.sweep(EventTime::from_millis(noon)), 0);
+    }
+
+    #[test]
+    fn a_silent_user_reaches_at_risk_dormant_and_churned_through_the_sweep_alone() {
+        let mut shard = Shard::default();
+        let last_seen = DAY_0 + 9 * HOUR;
+        page_view(&mut shard, "quiet", last_seen);
+        drain(&mut shard, last_seen);
+
+        for (days, stage) in [(14, "at_risk"), (30, "dormant"), (60, "churned")] {
+            let watermark = last_seen + days * MILLIS_PER_DAY;
+            assert_eq!(shard.sweep(EventTime::from_millis(watermark)), 1);
+            let profile = drain(&mut shard, watermark).pop().expect("the user was due");
+            assert_eq!(profile.days_inactive, days as u32);
+            assert_eq!(profile.lifecycle_stage.as_str(), stage);
+        }
+    }
+}

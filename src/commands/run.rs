@@ -1,0 +1,62 @@
+//! `portrait run`: the pipeline, from Kafka to ClickHouse.
+
+use std::path::Path;
+
+use anyhow::Context;
+use portrait_pipelines::{RunOptions, RunSummary};
+
+use crate::config::Config;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Consume up to the end offsets seen at start, flush, commit and exit 0. Implies replay
+    /// mode: the watermark follows event time only, so the same input always gives the same
+    /// profiles.
+    #[arg(long)]
+    until_end: bool,
+}
+
+pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
+    let config = Config::load(path)?.config;
+    let options = RunOptions {
+        kafka: config.kafka,
+        clickhouse: config.clickhouse,
+        pipeline: config.pipeline,
+        signals: config.signals,
+        until_end: args.until_end,
+    };
+    tracing::info!(
+        topics = ?options.kafka.topics,
+        group = %options.kafka.group,
+        database = %options.clickhouse.database,
+        until_end = options.until_end,
+        "starting the pipeline"
+    );
+    let summary = super::runtime()?
+        .block_on(portrait_pipelines::run(options, shutdown_requested()))
+        .context("the pipeline stopped")?;
+    print_summary(&summary);
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM: the pipeline then flushes, commits and returns.
+async fn shutdown_requested() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+fn print_summary(summary: &RunSummary) {
+    let dead: u64 = summary.dead_letters.values().sum();
+    println!(
+        "processed {} events of {} users; wrote {} profile rows in {} flushes; swept {} users; \
+         {dead} dead letters",
+        summary.events, summary.users, summary.profiles_written, summary.flushes, summary.swept
+    );
+    for (reason, count) in &summary.dead_letters {
+        println!("  dead letters ({reason}): {count}");
+    }
+}

@@ -1,0 +1,96 @@
+//! What the integration tests share: the local services' endpoints (from the environment that
+//! `scripts/services up` writes to `.services/env`) and names no other test or run uses, so
+//! tests run in any order and in parallel.
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+pub mod profiles;
+
+use std::future::Future;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use portrait_connectors::clickhouse::ClickHouseConfig;
+use portrait_connectors::kafka::KafkaConfig;
+use portrait_generator::MalformedKind;
+
+fn endpoint(variable: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| {
+        panic!("{variable} is not set: run scripts/services up and source .services/env")
+    })
+}
+
+/// A name no other test or earlier run uses: `prefix`, the process id and the clock.
+pub fn fresh(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_nanos();
+    format!("{prefix}_{}_{nanos}", std::process::id())
+}
+
+/// The local broker, with the given topics and consumer group.
+pub fn kafka_config(topics: &[&str], group: &str) -> KafkaConfig {
+    KafkaConfig {
+        brokers: endpoint("PORTRAIT_KAFKA_BROKERS"),
+        topics: topics.iter().map(|t| t.to_string()).collect(),
+        group: group.to_owned(),
+        ..KafkaConfig::default()
+    }
+}
+
+/// The local ClickHouse, with a database name no other test uses (not created yet).
+pub fn fresh_clickhouse_config(test: &str) -> ClickHouseConfig {
+    ClickHouseConfig {
+        url: endpoint("PORTRAIT_CLICKHOUSE_URL"),
+        database: fresh(&format!("portrait_test_{test}")),
+        ..ClickHouseConfig::default()
+    }
+}
+
+/// Runs `body` on a fresh database and drops the database afterwards, even when `body` panics
+/// (the panic is re-raised once the database is gone).
+pub async fn on_fresh_database<F, Fut>(test: &str, body: F)
+where
+    F: FnOnce(ClickHouseConfig) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let config = fresh_clickhouse_config(test);
+    let outcome = tokio::spawn(body(config.clone())).await;
+    let server = ClickHouseConfig {
+        database: "default".to_owned(),
+        ..config.clone()
+    };
+    server
+        .client()
+        .query(&format!("DROP DATABASE IF EXISTS `{}`", config.database))
+        .execute()
+        .await
+        .expect("drop the test database");
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
+/// The decoder's `(reason, field)` for each way the generator breaks the contract. The
+/// generator names kinds by what it broke, the decoder by what a producer must fix, so several
+/// kinds share a reason; the field tells them apart.
+pub fn expected_rejection(kind: MalformedKind) -> (&'static str, Option<&'static str>) {
+    match kind {
+        MalformedKind::InvalidJson => ("invalid_json", None),
+        MalformedKind::MissingEventId => ("missing_field", Some("event_id")),
+        MalformedKind::MissingType => ("missing_field", Some("type")),
+        MalformedKind::MissingUserId => ("missing_field", Some("user_id")),
+        MalformedKind::MissingTs => ("missing_field", Some("ts")),
+        MalformedKind::UnknownType => ("unknown_type", Some("type")),
+        MalformedKind::UnparseableTs => ("bad_timestamp", Some("ts")),
+        MalformedKind::TsWrongType => ("wrong_type", Some("ts")),
+        MalformedKind::EmptyUserId => ("empty_user_id", Some("user_id")),
+        MalformedKind::UserIdTooLong => ("user_id_too_long", Some("user_id")),
+        MalformedKind::PayloadTooLarge => ("payload_too_large", None),
+        MalformedKind::AmountWrongType => ("wrong_type", Some("props.amount")),
+        MalformedKind::IsPromoWrongType => ("wrong_type", Some("props.is_promo")),
+        MalformedKind::InvalidDirection => ("invalid_enum_value", Some("props.direction")),
+        MalformedKind::InvalidAccountAction => ("invalid_enum_value", Some("props.action")),
+        MalformedKind::NegativeAmount => ("invalid_value", Some("props.amount")),
+    }
+}
+

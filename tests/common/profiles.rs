@@ -1,0 +1,146 @@
+//! Reading `user_profiles_current` back and comparing it with the generator's ground truth.
+
+use portrait_connectors::clickhouse::ClickHouseConfig;
+use portrait_generator::ExpectedProfile;
+use serde::Deserialize;
+
+/// Floats are computed by two implementations in different orders; they agree to this much.
+const FLOAT_TOLERANCE: f64 = 1e-9;
+
+/// One row of `user_profiles_current`, with timestamps as epoch seconds.
+#[derive(Debug, clickhouse::Row, Deserialize)]
+struct Row {
+    user_id: String,
+    first_seen_at: u32,
+    first_contact_at: Option<u32>,
+    last_active_at: Option<u32>,
+    page_views: u64,
+    searches: u64,
+    messages_sent: u64,
+    messages_received: u64,
+    orders: u64,
+    promo_orders: u64,
+    revenue: f64,
+    discount_total: f64,
+    active_days_30d: u32,
+    activated: u8,
+    activated_at: Option<u32>,
+    days_inactive: u32,
+    events_7d: u32,
+    events_prev_28d: u32,
+    frequency_drop: f64,
+    hard_churned: u8,
+    marketing_averse: u8,
+    reactivated_at: Option<u32>,
+    lifecycle_stage: String,
+    churn_risk: f64,
+    promo_order_share: f64,
+    discount_share: f64,
+    promo_engagement: u64,
+    promo_tier: String,
+    rfm_recency_days: Option<u32>,
+    rfm_r: Option<u8>,
+    rfm_f: Option<u8>,
+    rfm_m: Option<u8>,
+    rfm_segment: Option<String>,
+    top_categories: Vec<String>,
+    purchasing_power: Option<String>,
+}
+
+impl From<Row> for ExpectedProfile {
+    fn from(r: Row) -> Self {
+        let time = |t: u32| i64::from(t);
+        ExpectedProfile {
+            user_id: r.user_id,
+            first_seen_at: time(r.first_seen_at),
+            first_contact_at: r.first_contact_at.map(time),
+            last_active_at: r.last_active_at.map(time),
+            page_views: r.page_views,
+            searches: r.searches,
+            messages_sent: r.messages_sent,
+            messages_received: r.messages_received,
+            orders: r.orders,
+            promo_orders: r.promo_orders,
+            revenue: r.revenue,
+            discount_total: r.discount_total,
+            active_days_30d: r.active_days_30d,
+            activated: r.activated != 0,
+            activated_at: r.activated_at.map(time),
+            days_inactive: r.days_inactive,
+            events_7d: r.events_7d,
+            events_prev_28d: r.events_prev_28d,
+            frequency_drop: r.frequency_drop,
+            hard_churned: r.hard_churned != 0,
+            marketing_averse: r.marketing_averse != 0,
+            reactivated_at: r.reactivated_at.map(time),
+            lifecycle_stage: r.lifecycle_stage,
+            churn_risk: r.churn_risk,
+            promo_order_share: r.promo_order_share,
+            discount_share: r.discount_share,
+            promo_engagement: r.promo_engagement,
+            promo_tier: r.promo_tier,
+            rfm_recency_days: r.rfm_recency_days,
+            rfm_r: r.rfm_r,
+            rfm_f: r.rfm_f,
+            rfm_m: r.rfm_m,
+            rfm_segment: r.rfm_segment,
+            top_categories: r.top_categories,
+            purchasing_power: r.purchasing_power,
+        }
+    }
+}
+
+/// Every profile in `user_profiles_current`, sorted by user id.
+pub async fn read_current(config: &ClickHouseConfig) -> Vec<ExpectedProfile> {
+    config
+        .client()
+        .query(
+            "SELECT user_id, first_seen_at, first_contact_at, last_active_at, page_views, \
+             searches, messages_sent, messages_received, orders, promo_orders, revenue, \
+             discount_total, active_days_30d, activated, activated_at, days_inactive, events_7d, \
+             events_prev_28d, frequency_drop, hard_churned, marketing_averse, reactivated_at, \
+             lifecycle_stage, churn_risk, promo_order_share, discount_share, promo_engagement, \
+             promo_tier, rfm_recency_days, rfm_r, rfm_f, rfm_m, rfm_segment, top_categories, \
+             purchasing_power FROM user_profiles_current ORDER BY user_id",
+        )
+        .fetch_all::<Row>()
+        .await
+        .expect("read user_profiles_current")
+        .into_iter()
+        .map(ExpectedProfile::from)
+        .collect()
+}
+
+/// Compares actual with expected profiles, column by column, and returns one line per
+/// difference (empty when they agree): a missing or extra user, or `user column: got vs want`.
+pub fn differences(actual: &[ExpectedProfile], expected: &[ExpectedProfile]) -> Vec<String> {
+    let mut out = Vec::new();
+    let actual_ids: Vec<&str> = actual.iter().map(|p| p.user_id.as_str()).collect();
+    let expected_ids: Vec<&str> = expected.iter().map(|p| p.user_id.as_str()).collect();
+    if actual_ids != expected_ids {
+        out.push(format!(
+            "users differ: {} written, {} expected",
+            actual.len(),
+            expected.len()
+        ));
+        return out;
+    }
+    for (a, e) in actual.iter().zip(expected) {
+        let a_json = serde_json::to_value(a).expect("profiles serialize");
+        let e_json = serde_json::to_value(e).expect("profiles serialize");
+        for (column, want) in e_json.as_object().expect("a profile is an object") {
+            let got = &a_json[column];
+            if !same(got, want) {
+                out.push(format!("{} {column}: got {got} want {want}", e.user_id));
+            }
+        }
+    }
+    out
+}
+
+fn same(got: &serde_json::Value, want: &serde_json::Value) -> bool {
+    match (got.as_f64(), want.as_f64()) {
+        (Some(g), Some(w)) if got.is_f64() || want.is_f64() => (g - w).abs() <= FLOAT_TOLERANCE,
+        _ => got == want,
+    }
+}
