@@ -26,10 +26,13 @@ async fn load(test: &str, dataset: &Dataset) -> KafkaConfig {
         .create_topics(&[topic.as_str()], PARTITIONS)
         .await
         .unwrap();
-    let messages = dataset
+    // Collected first: a lazy iterator's closure held across the await below trips the
+    // compiler's Send check for the spawned test body.
+    let messages: Vec<(&[u8], &[u8])> = dataset
         .messages()
         .iter()
-        .map(|m| (m.key.as_bytes(), m.payload.as_slice()));
+        .map(|m| (m.key.as_bytes(), m.payload.as_slice()))
+        .collect();
     Producer::new(&kafka)
         .unwrap()
         .send_all(&topic, messages, |_| {})

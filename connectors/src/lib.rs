@@ -1,4 +1,5 @@
 //! Portrait's connectors: Kafka and ClickHouse.
 
 pub mod clickhouse;
+pub mod dead_letter;
 pub mod kafka;

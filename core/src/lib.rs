@@ -9,6 +9,21 @@
 //!   payload into a typed, validated [`event::Event`] borrowing from the payload, or a
 //!   [`event::DecodeError`] whose [`reason`](event::DecodeError::reason) code is what the
 //!   dead-letter table stores.
+//! - [`state`]: [`state::ProfileState`], everything kept per user: `apply` an event, `evaluate`
+//!   the profile at a watermark, `next_change` for the timer sweep, `prune`, and the
+//!   `profile_state` blob.
+//! - [`signals`]: the definitions of docs/signals.md, one module per signal family, and
+//!   [`signals::SignalConfig`], their thresholds.
+//! - [`profile`]: [`profile::Profile`], the evaluated `user_profiles` row.
 
 pub mod event;
+pub mod profile;
+pub mod signals;
+pub mod state;
+#[cfg(test)]
+mod testing;
 pub mod time;
+
+pub use profile::Profile;
+pub use signals::SignalConfig;
+pub use state::{ProfileState, StateDecodeError};

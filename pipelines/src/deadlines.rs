@@ -44,7 +44,8 @@ impl DeadlineIndex {
         })
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.by_time.len()
     }
 }

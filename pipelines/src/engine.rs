@@ -48,8 +48,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary, PipelineError> {
     let mut engine = Engine::start(&options).await?;
+    let source = Source::new(&options.kafka)?;
     let ends = if options.until_end {
-        Some(engine.source.end_offsets().await?)
+        Some(source.end_offsets().await?)
     } else {
         None
     };
@@ -62,7 +63,7 @@ pub async fn run(
         }
         let wait = engine.until_next_flush();
         let received = tokio::select! {
-            batch = engine.source.next_batch(options.pipeline.batch_size, wait) => {
+            batch = source.next_batch(options.pipeline.batch_size, wait) => {
                 let batch = batch?;
                 for record in batch.iter() {
                     engine.process(record);
@@ -76,14 +77,13 @@ pub async fn run(
         };
         engine.advance_watermark(received == 0 && !options.until_end);
         if engine.flush_due() {
-            engine.flush().await?;
+            engine.flush(&source).await;
         }
     }
-    engine.flush().await?;
+    engine.flush(&source).await;
     engine.summary.users = engine.shards.values().map(Shard::users).sum();
-    let summary = engine.summary.clone();
-    engine.source.close().await;
-    Ok(summary)
+    source.close().await;
+    Ok(engine.summary)
 }
 
 /// The running pipeline's state between two calls of its loop.
@@ -91,7 +91,6 @@ struct Engine {
     pipeline: PipelineConfig,
     signals: SignalConfig,
     limits: DecodeLimits,
-    source: Source,
     sink: ClickHouseSink,
     dead_letter_producer: DeadLetterProducer,
     /// Input topic names; a record's topic is looked up here to find its index.
@@ -109,7 +108,7 @@ struct Engine {
 }
 
 impl Engine {
-    /// Checks the input topics and ClickHouse, then joins the consumer group.
+    /// Checks the input topics and ClickHouse.
     async fn start(options: &RunOptions) -> Result<Self, PipelineError> {
         let admin = Admin::new(&options.kafka)?;
         let counts = admin.partition_counts(&options.kafka.topics).await?;
@@ -134,7 +133,6 @@ impl Engine {
                 max_payload_bytes: options.pipeline.max_payload_bytes,
                 ..DecodeLimits::default()
             },
-            source: Source::new(&options.kafka)?,
             sink,
             dead_letter_producer: DeadLetterProducer::new(&options.kafka)?,
             topics: options.kafka.topics.clone(),
@@ -217,30 +215,31 @@ impl Engine {
     /// Sweeps due deadlines, writes every changed profile, state and dead letter, and only
     /// then commits the offsets processed so far. Sink failures are retried with backoff for
     /// as long as they last: consumption waits meanwhile, so memory stays bounded.
-    async fn flush(&mut self) -> Result<(), PipelineError> {
+    async fn flush(&mut self, source: &Source) {
         self.last_flush = Instant::now();
-        let mut profiles = Vec::new();
-        let mut states = Vec::new();
+        let mut changed = Vec::new();
         if let Some(watermark) = self.watermark {
-            let updated_at = watermark.millis();
             for (&partition, shard) in &mut self.shards {
                 self.summary.swept += shard.sweep(watermark);
-                shard.drain(watermark, self.pipeline.lateness_ms, &self.signals, |changed| {
-                    states.push(StateRow {
-                        partition: u32::try_from(partition).expect("partitions are >= 0"),
-                        user_id: changed.profile.user_id.clone(),
-                        state: changed.state,
-                        version: changed.version,
-                        updated_at: seconds(updated_at),
-                    });
-                    profiles.push(ProfileRow::new(&changed.profile, updated_at, changed.version));
+                shard.drain(watermark, self.pipeline.lateness_ms, &self.signals, |user| {
+                    changed.push((partition, user));
                 });
             }
         }
-        if profiles.is_empty() && self.dead_letters.is_empty() && self.processed.is_empty() {
-            return Ok(());
+        if changed.is_empty() && self.dead_letters.is_empty() && self.processed.is_empty() {
+            return;
         }
 
+        let updated_at = self.watermark.map_or(0, EventTime::millis);
+        let mut states = Vec::with_capacity(changed.len());
+        let mut profiles = Vec::with_capacity(changed.len());
+        for (partition, user) in &mut changed {
+            let state = std::mem::take(&mut user.state);
+            states.push(StateRow::new(*partition, &user.profile.user_id, state, user.version, updated_at));
+        }
+        for (_, user) in &changed {
+            profiles.push(ProfileRow::new(&user.profile, updated_at, user.version));
+        }
         let dead_letter_rows: Vec<DeadLetterRow> =
             self.dead_letters.iter().map(DeadLetterRow::from).collect();
         let batch = SinkBatch {
@@ -257,7 +256,7 @@ impl Engine {
             .await;
             self.dead_letters.clear();
         }
-        retry("committing offsets", || self.source.commit(&self.processed)).await;
+        retry("committing offsets", || source.commit(&self.processed)).await;
 
         self.summary.flushes += 1;
         self.summary.profiles_written += profiles.len() as u64;
@@ -266,12 +265,7 @@ impl Engine {
             watermark = ?self.watermark,
             "flushed and committed"
         );
-        Ok(())
     }
-}
-
-fn seconds(ms: i64) -> u32 {
-    u32::try_from(ms.div_euclid(1000)).unwrap_or(0)
 }
 
 fn wall_clock_ms() -> i64 {

@@ -57,23 +57,25 @@ impl Shard {
         let latest = &mut self.latest_by_topic[topic];
         *latest = Some(latest.map_or(ts, |l| l.max(ts)));
 
-        let slot = self.slot_of(&event.user_id);
+        let slot = match self.index.get(event.user_id.as_ref()) {
+            Some(&slot) => {
+                self.users[slot as usize].state.apply(event, config);
+                slot
+            }
+            None => self.insert(&event.user_id, ProfileState::new(event, config)),
+        };
         let user = &mut self.users[slot as usize];
-        user.state.apply(event, config);
         if !user.dirty {
             user.dirty = true;
             self.dirty.push(slot);
         }
     }
 
-    fn slot_of(&mut self, user_id: &str) -> Slot {
-        if let Some(&slot) = self.index.get(user_id) {
-            return slot;
-        }
+    fn insert(&mut self, user_id: &str, state: ProfileState) -> Slot {
         let slot = Slot::try_from(self.users.len()).expect("fewer than 2^32 users per partition");
         self.users.push(User {
             id: user_id.into(),
-            state: ProfileState::default(),
+            state,
             version: 0,
             deadline: None,
             dirty: false,
@@ -129,7 +131,7 @@ impl Shard {
             let user = &mut self.users[slot as usize];
             user.dirty = false;
             if let Some(prune_at) = prune_at {
-                user.state.prune(prune_at.min(watermark));
+                user.state.prune(prune_at.min(watermark), config);
             }
             user.version += 1;
             let next = user.state.next_change(watermark, config).map(EventTime::millis);

@@ -1,16 +1,22 @@
-//! The ClickHouse side of Portrait: connection settings and schema migrations.
+//! The ClickHouse side of Portrait: connection settings, schema migrations and the sink.
 //!
 //! Speaks ClickHouse's HTTP interface through the `clickhouse` crate (SQL in the request body,
 //! typed rows as RowBinary). Everything here also runs against ClickHouse 18.16, the version
 //! the tests use: see [`ClickHouseConfig::validation`] and [`ClickHouseConfig::compression`].
 //!
 //! - `config.rs`: the `[clickhouse]` settings and the client they build;
-//! - `migrate.rs`: the embedded `schemas/clickhouse/*.sql` files, applied in order, once each.
+//! - `migrate.rs`: the embedded `schemas/clickhouse/*.sql` files, applied in order, once each;
+//! - `rows.rs`: one row type per table written, in RowBinary's byte layout;
+//! - `sink.rs`: a flush's inserts (dead letters, states, profiles) and the state restore read.
 //!
 //! The table layout and why it is so: `docs/storage.md`.
 
 mod config;
 mod migrate;
+mod rows;
+mod sink;
 
 pub use config::ClickHouseConfig;
 pub use migrate::{migrate, migrate_with, MigrateError, Migration, MigrationReport, EMBEDDED};
+pub use rows::{DeadLetterRow, ProfileRow, StateRow};
+pub use sink::{ClickHouseSink, SinkBatch, SinkError};

@@ -8,9 +8,9 @@
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message as _;
+use rdkafka::message::{Message as _, ToBytes};
 use rdkafka::producer::future_producer::OwnedDeliveryResult;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 
 use super::config::KafkaConfig;
 
@@ -105,54 +105,106 @@ impl Producer {
         &self,
         topic: &str,
         messages: I,
-        mut on_progress: impl FnMut(u64),
+        on_progress: impl FnMut(u64),
     ) -> Result<u64, ProduceError>
     where
         I: IntoIterator<Item = (K, P)>,
         K: AsRef<[u8]>,
         P: AsRef<[u8]>,
     {
-        let mut in_flight = FuturesUnordered::new();
-        let mut acknowledged = 0u64;
+        let mut deliveries = self.deliveries(topic, on_progress);
         for (key, payload) in messages {
-            let mut record = FutureRecord::to(topic)
-                .key(key.as_ref())
-                .payload(payload.as_ref());
-            loop {
-                if in_flight.len() >= self.max_in_flight {
-                    settle(in_flight.next().await, topic)?;
-                    acknowledged += 1;
-                    on_progress(acknowledged);
+            deliveries
+                .send(
+                    FutureRecord::to(topic)
+                        .key(key.as_ref())
+                        .payload(payload.as_ref()),
+                )
+                .await?;
+        }
+        deliveries.finish().await
+    }
+
+    /// The bookkeeping of one batch of sends to `topic`, for senders that build their own
+    /// records (with headers, say) but want the same bounds and error reporting.
+    pub(crate) fn deliveries<'p, F: FnMut(u64)>(
+        &'p self,
+        topic: &'p str,
+        on_progress: F,
+    ) -> Deliveries<'p, F> {
+        Deliveries {
+            producer: &self.inner,
+            topic,
+            max_in_flight: self.max_in_flight,
+            in_flight: FuturesUnordered::new(),
+            acknowledged: 0,
+            on_progress,
+        }
+    }
+}
+
+/// Messages sent to one topic and not yet acknowledged: at most `max_in_flight` of them, so
+/// memory stays bounded however many are sent. Call [`Deliveries::finish`] to wait for the
+/// rest; dropping it abandons their reports (the messages may still be written).
+pub(crate) struct Deliveries<'p, F> {
+    producer: &'p FutureProducer,
+    topic: &'p str,
+    max_in_flight: usize,
+    in_flight: FuturesUnordered<DeliveryFuture>,
+    acknowledged: u64,
+    on_progress: F,
+}
+
+impl<F: FnMut(u64)> Deliveries<'_, F> {
+    /// Queues one message, first waiting for an earlier delivery when `max_in_flight` are
+    /// pending or librdkafka's local queue is full.
+    pub(crate) async fn send<K, P>(
+        &mut self,
+        mut record: FutureRecord<'_, K, P>,
+    ) -> Result<(), ProduceError>
+    where
+        K: ToBytes + ?Sized,
+        P: ToBytes + ?Sized,
+    {
+        loop {
+            if self.in_flight.len() >= self.max_in_flight {
+                self.settle_next().await?;
+            }
+            match self.producer.send_result(record) {
+                Ok(delivery) => {
+                    self.in_flight.push(delivery);
+                    return Ok(());
                 }
-                match self.inner.send_result(record) {
-                    Ok(delivery) => {
-                        in_flight.push(delivery);
-                        break;
-                    }
-                    // Someone else filled the local queue: wait for one of ours, then retry.
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
-                        if !in_flight.is_empty() =>
-                    {
-                        record = back;
-                        settle(in_flight.next().await, topic)?;
-                        acknowledged += 1;
-                        on_progress(acknowledged);
-                    }
-                    Err((source, _)) => {
-                        return Err(ProduceError::Enqueue {
-                            topic: topic.to_owned(),
-                            source: source.into(),
-                        })
-                    }
+                // Someone else filled the local queue: wait for one of ours, then retry.
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                    if !self.in_flight.is_empty() =>
+                {
+                    record = back;
+                    self.settle_next().await?;
+                }
+                Err((source, _)) => {
+                    return Err(ProduceError::Enqueue {
+                        topic: self.topic.to_owned(),
+                        source: source.into(),
+                    })
                 }
             }
         }
-        while let Some(report) = in_flight.next().await {
-            settle(Some(report), topic)?;
-            acknowledged += 1;
-            on_progress(acknowledged);
+    }
+
+    /// Waits for every pending delivery; returns how many messages were acknowledged in all.
+    pub(crate) async fn finish(mut self) -> Result<u64, ProduceError> {
+        while !self.in_flight.is_empty() {
+            self.settle_next().await?;
         }
-        Ok(acknowledged)
+        Ok(self.acknowledged)
+    }
+
+    async fn settle_next(&mut self) -> Result<(), ProduceError> {
+        settle(self.in_flight.next().await, self.topic)?;
+        self.acknowledged += 1;
+        (self.on_progress)(self.acknowledged);
+        Ok(())
     }
 }
 

@@ -22,4 +22,5 @@ mod props;
 pub use decode::{decode, DecodeLimits};
 pub use error::DecodeError;
 pub use model::{Account, ChatMessage, Event, EventKind, Item, Order, PageView, Promotion, Search};
+pub(crate) use names::{wire_enum, WireName};
 pub use names::{AccountAction, Direction, EventType, PromotionAction};

@@ -3,8 +3,6 @@
 //! Each is an enum with one `as_str` for the wire and the database and a `parse` back, so a
 //! name is spelled once, here, and a typo elsewhere is a compile error.
 
-use std::fmt;
-
 /// Implemented by every enum of this module; lets the decoder read any of them generically.
 pub(crate) trait WireName: Sized + 'static {
     /// Every wire name, in declaration order, for "expected one of ..." messages.
@@ -13,7 +11,9 @@ pub(crate) trait WireName: Sized + 'static {
     fn parse(name: &str) -> Option<Self>;
 }
 
-/// Declares an enum whose variants map one-to-one onto wire names.
+/// Declares an enum whose variants map one-to-one onto wire names. Also used for the closed
+/// sets of profile columns (`crate::signals`), so every wire name in the crate is declared the
+/// same way.
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -48,7 +48,7 @@ macro_rules! wire_enum {
             }
         }
 
-        impl WireName for $name {
+        impl $crate::event::WireName for $name {
             const NAMES: &'static [&'static str] = Self::NAMES;
 
             fn parse(name: &str) -> Option<Self> {
@@ -56,13 +56,14 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+pub(crate) use wire_enum;
 
 wire_enum! {
     /// The envelope's `type`: which props the event carries.
@@ -116,7 +117,7 @@ mod tests {
 
     /// Checks `parse(as_str(v)) == v` for every variant, that `NAMES` lists the same names in
     /// the same order, and that names are distinct and snake_case.
-    fn round_trips<T: WireName + Copy + PartialEq + fmt::Debug>(
+    fn round_trips<T: WireName + Copy + PartialEq + std::fmt::Debug>(
         all: &[T],
         as_str: fn(T) -> &'static str,
     ) {

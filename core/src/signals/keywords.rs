@@ -138,7 +138,10 @@ mod tests {
             EmptyKeyword { index: 1 }
         );
         let parsed: Result<Keywords, _> = serde_json::from_str(r#"["a", ""]"#);
-        assert!(parsed.unwrap_err().to_string().contains("keyword 1 is empty"));
+        assert!(parsed
+            .unwrap_err()
+            .to_string()
+            .contains("keyword 1 is empty"));
     }
 
     #[test]

@@ -123,7 +123,10 @@ impl<'a> Reader<'a> {
     }
 
     /// A varint that must fit `T` (a counter, a length, milliseconds of a day).
-    pub(crate) fn int<T: TryFrom<u128>>(&mut self, field: &'static str) -> Result<T, StateDecodeError> {
+    pub(crate) fn int<T: TryFrom<u128>>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<T, StateDecodeError> {
         T::try_from(self.varint(field)?).map_err(|_| invalid(field, "value out of range"))
     }
 

@@ -212,7 +212,11 @@ impl DayLog {
         let base_day = base.day();
         let horizon = match r.u8("days.horizon flag")? {
             0 => None,
-            1 => Some(shifted(base_day, r.signed("days.horizon")?, "days.horizon")?),
+            1 => Some(shifted(
+                base_day,
+                r.signed("days.horizon")?,
+                "days.horizon",
+            )?),
             _ => return Err(invalid("days.horizon flag", "neither 0 nor 1")),
         };
         let folded = Comebacks::decode(base, r)?;
@@ -222,13 +226,17 @@ impl DayLog {
         // Entries start after the horizon and after the first event's day.
         let floor = horizon.map_or(base_day, |h| h.plus(1).max(base_day));
 
-        let mut active = Vec::with_capacity(r.count("days.active count")?);
+        let count = r.count("days.active count")?;
+        let mut active = Vec::with_capacity(count);
         let mut day = None;
-        for _ in 0..active.capacity() {
+        for _ in 0..count {
             let this = next_day(r, base_day, day, "days.active day")?;
             let events: u32 = r.int("days.active events")?;
             if events == 0 {
-                return Err(invalid("days.active events", "an active day without events"));
+                return Err(invalid(
+                    "days.active events",
+                    "an active day without events",
+                ));
             }
             active.push(ActiveDay {
                 day: this,
@@ -237,9 +245,10 @@ impl DayLog {
             });
             day = Some(this);
         }
-        let mut churn = Vec::with_capacity(r.count("days.churn count")?);
+        let count = r.count("days.churn count")?;
+        let mut churn = Vec::with_capacity(count);
         let mut day = None;
-        for _ in 0..churn.capacity() {
+        for _ in 0..count {
             let this = next_day(r, base_day, day, "days.churn day")?;
             churn.push(ChurnDay {
                 day: this,
@@ -303,9 +312,13 @@ fn next_day(
     shifted(from, delta, field)
 }
 
-/// `from` moved by `delta` days, if that is still a day.
+/// `from` moved by `delta` days, if that is a day of an event time (so that day arithmetic
+/// on it cannot overflow).
 fn shifted(from: Day, delta: i64, field: &'static str) -> Result<Day, StateDecodeError> {
-    i32::try_from(i64::from(from.get()) + delta)
-        .map(Day::new)
-        .map_err(|_| invalid(field, "day out of range"))
+    let valid = i64::from(EventTime::MIN.day().get())..=i64::from(EventTime::MAX.day().get());
+    i64::from(from.get())
+        .checked_add(delta)
+        .filter(|day| valid.contains(day))
+        .map(|day| Day::new(day as i32))
+        .ok_or(invalid(field, "day outside the years 0000 to 9999"))
 }

@@ -166,7 +166,14 @@ mod tests {
 
     #[test]
     fn an_instant_is_its_day_and_its_millis_of_day() {
-        for millis in [0, 1, MILLIS_PER_DAY - 1, MILLIS_PER_DAY, -1, 1_714_564_800_123] {
+        for millis in [
+            0,
+            1,
+            MILLIS_PER_DAY - 1,
+            MILLIS_PER_DAY,
+            -1,
+            1_714_564_800_123,
+        ] {
             let t = EventTime::from_millis(millis);
             assert_eq!(t.day().at(t.millis_of_day()), t);
         }

@@ -1,0 +1,227 @@
+//! The rows the sink writes, one struct per table, fields in the table's column order
+//! (`schemas/clickhouse/*.sql`), serialized as RowBinary.
+//!
+//! RowBinary carries no column types, so each Rust type must have exactly the byte layout of
+//! its column:
+//!
+//! - `DateTime('UTC')` is a `u32` of epoch seconds; [`datetime`] converts and saturates.
+//! - `Nullable(T)` is an `Option<T>` (a null byte, then the value).
+//! - `UInt8` booleans are `bool`s, which RowBinary writes as one byte, 0 or 1 (18.16 has no
+//!   `Bool` type; the column is `UInt8` on every version).
+//! - `String` columns holding bytes that need not be UTF-8 (state blobs, raw Kafka keys and
+//!   payloads) are `serde_bytes` slices: serde's bytes type is written as a length-prefixed
+//!   string, while a plain `Vec<u8>` would be a sequence of numbers.
+//! - enums are their `as_str()` names, and everything else is borrowed, so building the rows of
+//!   a flush copies no strings.
+
+use clickhouse::Row;
+use portrait_core::profile::Profile;
+use serde::Serialize;
+
+use crate::dead_letter::DeadLetter;
+
+/// A `DateTime` value from epoch seconds. `DateTime` spans 1970-01-01 to 2106-02-07; an
+/// instant outside it (event times may lie anywhere in the years 0000 to 9999) becomes the
+/// nearest end rather than failing the flush, which would stop the pipeline over one user.
+fn datetime(epoch_seconds: i64) -> u32 {
+    u32::try_from(epoch_seconds.max(0)).unwrap_or(u32::MAX)
+}
+
+/// One version of one user's profile: a row of `user_profiles`. The columns are the contract
+/// in `docs/signals.md`.
+#[derive(Debug, Clone, PartialEq, Row, Serialize)]
+pub struct ProfileRow<'a> {
+    pub user_id: &'a str,
+    pub first_seen_at: u32,
+    pub first_contact_at: Option<u32>,
+    pub last_active_at: Option<u32>,
+    pub page_views: u64,
+    pub searches: u64,
+    pub messages_sent: u64,
+    pub messages_received: u64,
+    pub orders: u64,
+    pub promo_orders: u64,
+    pub revenue: f64,
+    pub discount_total: f64,
+    pub active_days_30d: u32,
+    pub activated: bool,
+    pub activated_at: Option<u32>,
+    pub days_inactive: u32,
+    pub events_7d: u32,
+    pub events_prev_28d: u32,
+    pub frequency_drop: f64,
+    pub hard_churned: bool,
+    pub marketing_averse: bool,
+    pub reactivated_at: Option<u32>,
+    pub lifecycle_stage: &'static str,
+    pub churn_risk: f64,
+    pub promo_order_share: f64,
+    pub discount_share: f64,
+    pub promo_engagement: u64,
+    pub promo_tier: &'static str,
+    pub rfm_recency_days: Option<u32>,
+    pub rfm_r: Option<u8>,
+    pub rfm_f: Option<u8>,
+    pub rfm_m: Option<u8>,
+    pub rfm_segment: Option<&'static str>,
+    pub top_categories: &'a [String],
+    pub purchasing_power: Option<&'static str>,
+    pub updated_at: u32,
+    pub version: u64,
+}
+
+impl<'a> ProfileRow<'a> {
+    /// The row for `profile`, written at watermark `updated_at_ms` (epoch milliseconds) with
+    /// `version`, which must grow strictly per user (`docs/storage.md`).
+    pub fn new(profile: &'a Profile, updated_at_ms: i64, version: u64) -> Self {
+        let at = |seconds: Option<i64>| seconds.map(datetime);
+        Self {
+            user_id: &profile.user_id,
+            first_seen_at: datetime(profile.first_seen_at),
+            first_contact_at: at(profile.first_contact_at),
+            last_active_at: at(profile.last_active_at),
+            page_views: profile.page_views,
+            searches: profile.searches,
+            messages_sent: profile.messages_sent,
+            messages_received: profile.messages_received,
+            orders: profile.orders,
+            promo_orders: profile.promo_orders,
+            revenue: profile.revenue,
+            discount_total: profile.discount_total,
+            active_days_30d: profile.active_days_30d,
+            activated: profile.activated,
+            activated_at: at(profile.activated_at),
+            days_inactive: profile.days_inactive,
+            events_7d: profile.events_7d,
+            events_prev_28d: profile.events_prev_28d,
+            frequency_drop: profile.frequency_drop,
+            hard_churned: profile.hard_churned,
+            marketing_averse: profile.marketing_averse,
+            reactivated_at: at(profile.reactivated_at),
+            lifecycle_stage: profile.lifecycle_stage.as_str(),
+            churn_risk: profile.churn_risk,
+            promo_order_share: profile.promo_order_share,
+            discount_share: profile.discount_share,
+            promo_engagement: profile.promo_engagement,
+            promo_tier: profile.promo_tier.as_str(),
+            rfm_recency_days: profile.rfm_recency_days,
+            rfm_r: profile.rfm_r,
+            rfm_f: profile.rfm_f,
+            rfm_m: profile.rfm_m,
+            rfm_segment: profile.rfm_segment.map(|segment| segment.as_str()),
+            top_categories: &profile.top_categories,
+            purchasing_power: profile.purchasing_power.map(|tier| tier.as_str()),
+            updated_at: datetime(updated_at_ms.div_euclid(1000)),
+            version,
+        }
+    }
+}
+
+/// One user's restorable state: a row of `profile_state`. Owned, because the blob is encoded
+/// at flush time for this row only.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize)]
+pub struct StateRow {
+    /// The source partition the user belongs to (the same on every co-partitioned topic).
+    pub partition: u32,
+    pub user_id: String,
+    /// The blob from core's state codec: binary, not UTF-8.
+    #[serde(with = "serde_bytes")]
+    pub state: Vec<u8>,
+    /// The same version as the profile row written with it.
+    pub version: u64,
+    pub updated_at: u32,
+}
+
+impl StateRow {
+    /// The state of `user_id`, from source partition `partition`, written at watermark
+    /// `updated_at_ms` with the same `version` as its profile row.
+    pub fn new(
+        partition: i32,
+        user_id: &str,
+        state: Vec<u8>,
+        version: u64,
+        updated_at_ms: i64,
+    ) -> Self {
+        Self {
+            partition: u32::try_from(partition).expect("Kafka partitions are >= 0"),
+            user_id: user_id.to_owned(),
+            state,
+            version,
+            updated_at: datetime(updated_at_ms.div_euclid(1000)),
+        }
+    }
+}
+
+/// One rejected message: a row of `dead_letters`.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize)]
+pub struct DeadLetterRow<'a> {
+    pub received_at: u32,
+    pub topic: &'a str,
+    pub partition: u32,
+    pub offset: i64,
+    /// The raw key; empty for an unkeyed message (the column is not `Nullable`).
+    #[serde(with = "serde_bytes")]
+    pub key: &'a [u8],
+    pub reason: &'a str,
+    pub detail: &'a str,
+    #[serde(with = "serde_bytes")]
+    pub payload: &'a [u8],
+}
+
+impl<'a> From<&'a DeadLetter> for DeadLetterRow<'a> {
+    fn from(letter: &'a DeadLetter) -> Self {
+        Self {
+            received_at: datetime(letter.received_at_ms.div_euclid(1000)),
+            topic: &letter.topic,
+            partition: u32::try_from(letter.partition)
+                .expect("a consumed message has a partition number >= 0"),
+            offset: letter.offset,
+            key: letter.key.as_deref().unwrap_or_default(),
+            reason: letter.reason,
+            detail: &letter.detail,
+            payload: &letter.payload,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetime_saturates_outside_the_range_clickhouse_can_store() {
+        assert_eq!(datetime(1_714_564_800), 1_714_564_800);
+        assert_eq!(datetime(0), 0);
+        // 1900-01-01 and 2200-01-01: event times the contract accepts.
+        assert_eq!(datetime(-2_208_988_800), 0);
+        assert_eq!(datetime(7_258_118_400), u32::MAX);
+    }
+
+    #[test]
+    fn dead_letter_row_borrows_the_letter_and_stores_a_missing_key_as_empty() {
+        let letter = DeadLetter {
+            topic: "events".to_owned(),
+            partition: 3,
+            offset: 42,
+            key: None,
+            payload: vec![0xff, b'{'],
+            reason: "invalid_json",
+            detail: "payload is not valid JSON".to_owned(),
+            received_at_ms: 1_714_564_800_999,
+        };
+        let row = DeadLetterRow::from(&letter);
+        assert_eq!(
+            row,
+            DeadLetterRow {
+                received_at: 1_714_564_800,
+                topic: "events",
+                partition: 3,
+                offset: 42,
+                key: b"",
+                reason: "invalid_json",
+                detail: "payload is not valid JSON",
+                payload: &[0xff, b'{'],
+            }
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! The ClickHouse sink: what one flush writes, and the state restore reads back.
+//!
+//! [`ClickHouseSink::write`] sends one `INSERT ... FORMAT RowBinary` per table of the batch,
+//! in this order:
+//!
+//! 1. `dead_letters`: a rejected message's offset counts as done only once its dead letter is
+//!    stored (FAULTS.md pitfall 5), so these go first;
+//! 2. `profile_state`: before the profiles, so that a profile the CRM can see always has its
+//!    state stored; a restore never falls behind what was already published;
+//! 3. `user_profiles`.
+//!
+//! **A failed write is retried whole by the caller**, and the offsets it covers are not
+//! committed until a retry succeeds (pitfall 4). Some of the inserts may have succeeded (or a
+//! timed-out one may have landed), so a retry writes those rows again. That is safe:
+//! `user_profiles` and `profile_state` are `ReplacingMergeTree(version)` and readers go through
+//! `FINAL`, so a repeated row with the same version collapses into one, and an older version
+//! never wins over a newer one. `dead_letters` is an append-only log and may then hold a
+//! repeat, which its table documentation allows (count `uniqExact(topic, partition, offset)`).
+//! See `docs/storage.md`.
+
+use std::time::Duration;
+
+use clickhouse::{Client, Row, RowWrite};
+use serde::Deserialize;
+
+use super::rows::{DeadLetterRow, ProfileRow, StateRow};
+use super::ClickHouseConfig;
+
+const PROFILES: &str = "user_profiles";
+const STATES: &str = "profile_state";
+const DEAD_LETTERS: &str = "dead_letters";
+
+/// How long sending one chunk of an insert, and then waiting for ClickHouse's answer, may take.
+/// Without a bound a stalled server would hang the flush for ever instead of letting the
+/// caller retry; an insert that times out may still land, which a retry tolerates (see above).
+const INSERT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The rows of one flush, borrowed from the caller, who keeps them for a retry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SinkBatch<'a> {
+    pub profiles: &'a [ProfileRow<'a>],
+    pub states: &'a [StateRow],
+    pub dead_letters: &'a [DeadLetterRow<'a>],
+}
+
+/// A failed sink operation. ClickHouse's own message (the server's exception text, or the
+/// network error) is the [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot insert {rows} rows into {table}")]
+    Insert {
+        table: &'static str,
+        rows: usize,
+        #[source]
+        source: clickhouse::error::Error,
+    },
+    #[error("cannot list the tables of database {database}")]
+    Tables {
+        database: String,
+        #[source]
+        source: clickhouse::error::Error,
+    },
+    #[error("database {database} has no table {missing:?}; run `portrait migrate`")]
+    NotMigrated {
+        database: String,
+        missing: Vec<&'static str>,
+    },
+    #[error("cannot read the states of partition {partition} from {STATES}")]
+    ReadStates {
+        partition: u32,
+        #[source]
+        source: clickhouse::error::Error,
+    },
+}
+
+/// Writes profiles, state blobs and dead letters to ClickHouse. Cheap to clone: clones share
+/// one connection pool.
+#[derive(Clone)]
+pub struct ClickHouseSink {
+    client: Client,
+    database: String,
+}
+
+impl ClickHouseSink {
+    /// Connects lazily: the first request reaches the server, not this call.
+    pub fn new(config: &ClickHouseConfig) -> Self {
+        Self {
+            client: config.client(),
+            database: config.database.clone(),
+        }
+    }
+
+    /// Readiness: the server answers and the database holds every table this sink writes.
+    pub async fn check_ready(&self) -> Result<(), SinkError> {
+        let present: Vec<String> = self
+            .client
+            .query("SELECT name FROM system.tables WHERE database = ?")
+            .bind(self.database.as_str())
+            .fetch_all()
+            .await
+            .map_err(|source| SinkError::Tables {
+                database: self.database.clone(),
+                source,
+            })?;
+        let missing: Vec<&'static str> = [DEAD_LETTERS, STATES, PROFILES]
+            .into_iter()
+            .filter(|table| !present.iter().any(|name| name == table))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(SinkError::NotMigrated {
+                database: self.database.clone(),
+                missing,
+            })
+        }
+    }
+
+    /// Writes the batch: one insert per non-empty table, dead letters, then states, then
+    /// profiles. On error, retry the whole batch (see the module documentation).
+    pub async fn write(&self, batch: &SinkBatch<'_>) -> Result<(), SinkError> {
+        self.insert::<DeadLetterRow<'_>>(DEAD_LETTERS, batch.dead_letters)
+            .await?;
+        self.insert::<StateRow>(STATES, batch.states).await?;
+        self.insert::<ProfileRow<'_>>(PROFILES, batch.profiles)
+            .await
+    }
+
+    /// The latest state blob of every user of source partition `partition`, as
+    /// `(user_id, state, version)`, in no particular order. One range read of the table's
+    /// primary key, `FINAL` so that only the highest version per user comes back.
+    pub async fn read_states(
+        &self,
+        partition: u32,
+    ) -> Result<Vec<(String, Vec<u8>, u64)>, SinkError> {
+        let rows: Vec<StoredState> = self
+            .client
+            .query("SELECT user_id, state, version FROM profile_state FINAL WHERE `partition` = ?")
+            .bind(partition)
+            .fetch_all()
+            .await
+            .map_err(|source| SinkError::ReadStates { partition, source })?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.user_id, row.state, row.version))
+            .collect())
+    }
+
+    /// One `INSERT` of `rows` into `table`; nothing at all when `rows` is empty.
+    async fn insert<R: Row + RowWrite>(
+        &self,
+        table: &'static str,
+        rows: &[R::Value<'_>],
+    ) -> Result<(), SinkError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let error = |source| SinkError::Insert {
+            table,
+            rows: rows.len(),
+            source,
+        };
+        let mut insert = self
+            .client
+            .insert::<R>(table)
+            .await
+            .map_err(error)?
+            .with_timeouts(Some(INSERT_TIMEOUT), Some(INSERT_TIMEOUT));
+        for row in rows {
+            insert.write(row).await.map_err(error)?;
+        }
+        insert.end().await.map_err(error)
+    }
+}
+
+/// A `profile_state` row as the restore reads it.
+#[derive(Row, Deserialize)]
+struct StoredState {
+    user_id: String,
+    #[serde(with = "serde_bytes")]
+    state: Vec<u8>,
+    version: u64,
+}

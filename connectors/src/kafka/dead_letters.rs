@@ -1,0 +1,125 @@
+//! The Kafka dead-letter sink: rejected input re-sent, byte for byte, to a dead-letter topic.
+//!
+//! Each message keeps its original key and value, so whoever fixes the producer can replay it
+//! to the input topic as it is; why it was rejected and where it came from travel as headers,
+//! the usual place for that in Kafka (Kafka Connect's `errors.deadletterqueue` does the same):
+//!
+//! | header | value (UTF-8 text) |
+//! |---|---|
+//! | `portrait.reason` | the stable reason code, e.g. `invalid_json` |
+//! | `portrait.detail` | the human explanation |
+//! | `portrait.source.topic` | the input topic |
+//! | `portrait.source.partition` | its partition, in decimal |
+//! | `portrait.source.offset` | the message's offset there, in decimal |
+//!
+//! Numbers are decimal text rather than big-endian integers so that any consumer (a console
+//! consumer, a Java client, a dashboard) shows them as they are. The dead-letter topic is
+//! partitioned by the original key like any keyed topic, so its partition numbers need not
+//! match the source's: the source partition is in the headers.
+
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
+
+use super::config::KafkaConfig;
+use super::producer::{ProduceError, Producer};
+use crate::dead_letter::DeadLetter;
+
+/// Header names, as listed in the module documentation.
+const REASON: &str = "portrait.reason";
+const DETAIL: &str = "portrait.detail";
+const SOURCE_TOPIC: &str = "portrait.source.topic";
+const SOURCE_PARTITION: &str = "portrait.source.partition";
+const SOURCE_OFFSET: &str = "portrait.source.offset";
+
+/// Sends dead letters to a Kafka topic, with the same durable, idempotent producer settings
+/// as [`Producer`].
+pub struct DeadLetterProducer {
+    producer: Producer,
+}
+
+impl DeadLetterProducer {
+    pub fn new(config: &KafkaConfig) -> Result<Self, ProduceError> {
+        Ok(Self {
+            producer: Producer::new(config)?,
+        })
+    }
+
+    /// Sends every letter to `topic` and returns once the broker acknowledged all of them: only
+    /// then may the pipeline count their offsets as done. A failure may leave some of them
+    /// written; sending the whole slice again then repeats those, which a dead-letter topic
+    /// tolerates (the coordinates in the headers tell repeats apart).
+    pub async fn send(&self, topic: &str, letters: &[DeadLetter]) -> Result<(), ProduceError> {
+        let mut deliveries = self.producer.deliveries(topic, |_| {});
+        for letter in letters {
+            let record = FutureRecord {
+                key: letter.key.as_deref(),
+                ..FutureRecord::to(topic)
+                    .payload(letter.payload.as_slice())
+                    .headers(headers(letter))
+            };
+            deliveries.send(record).await?;
+        }
+        deliveries.finish().await.map(drop)
+    }
+}
+
+/// The reason and source coordinates of `letter`, as headers.
+fn headers(letter: &DeadLetter) -> OwnedHeaders {
+    let partition = letter.partition.to_string();
+    let offset = letter.offset.to_string();
+    let pairs = [
+        (REASON, letter.reason),
+        (DETAIL, letter.detail.as_str()),
+        (SOURCE_TOPIC, letter.topic.as_str()),
+        (SOURCE_PARTITION, partition.as_str()),
+        (SOURCE_OFFSET, offset.as_str()),
+    ];
+    pairs.into_iter().fold(
+        OwnedHeaders::new_with_capacity(pairs.len()),
+        |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value),
+            })
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::message::Headers as _;
+
+    use super::*;
+
+    #[test]
+    fn headers_carry_reason_detail_and_source_coordinates_as_text() {
+        let letter = DeadLetter {
+            topic: "events".to_owned(),
+            partition: 7,
+            offset: 12_345,
+            key: Some(b"u-1".to_vec()),
+            payload: b"{".to_vec(),
+            reason: "invalid_json",
+            detail: "payload is not valid JSON: EOF while parsing".to_owned(),
+            received_at_ms: 0,
+        };
+        let headers = headers(&letter);
+        let pairs: Vec<(&str, Option<&[u8]>)> = headers
+            .iter()
+            .map(|header| (header.key, header.value))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("portrait.reason", Some(&b"invalid_json"[..])),
+                (
+                    "portrait.detail",
+                    Some(&b"payload is not valid JSON: EOF while parsing"[..])
+                ),
+                ("portrait.source.topic", Some(&b"events"[..])),
+                ("portrait.source.partition", Some(&b"7"[..])),
+                ("portrait.source.offset", Some(&b"12345"[..])),
+            ]
+        );
+    }
+}

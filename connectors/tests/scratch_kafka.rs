@@ -1,0 +1,240 @@
+#![allow(dead_code, unused_imports)]
+//! The Kafka connector against the real broker started by `scripts/services up`, found through
+//! `PORTRAIT_KAFKA_BROKERS`. Every test creates its own topics and consumer groups, so tests
+//! run in any order and in parallel, and a group left behind by an earlier run cannot stall a
+//! join. Waits are polls with deadlines, never sleeps.
+//!
+//! Expected values come from the generator's messages, the broker's watermarks and a
+//! hand-written murmur2 (Kafka's Java partitioner), never from the code under test.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use portrait_connectors::kafka::{
+    check_copartitioned, Admin, AdminError, EndOffsets, KafkaConfig, NextOffsets, Producer, Source,
+};
+
+/// Generous: a consumer group join on tansu takes a few seconds.
+const DEADLINE: Duration = Duration::from_secs(90);
+/// How long one poll waits for a first message.
+const POLL: Duration = Duration::from_millis(500);
+
+/// A configuration for one test's own topics and group.
+fn config(topics: &[&str], group: &str) -> KafkaConfig {
+    let brokers = std::env::var("PORTRAIT_KAFKA_BROKERS").unwrap_or_else(|_| {
+        panic!(
+            "PORTRAIT_KAFKA_BROKERS is not set: run scripts/services up and source .services/env"
+        )
+    });
+    KafkaConfig {
+        brokers,
+        topics: topics.iter().map(|t| t.to_string()).collect(),
+        group: group.to_owned(),
+        ..KafkaConfig::default()
+    }
+}
+
+/// A name no other test or earlier run uses.
+fn fresh(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// Kafka's `Utils.murmur2`, written from the Java source.
+fn java_murmur2(data: &[u8]) -> u32 {
+    const M: u32 = 0x5bd1_e995;
+    let mut h: u32 = 0x9747_b28c ^ data.len() as u32;
+    let mut chunks = data.chunks_exact(4);
+    for chunk in &mut chunks {
+        let mut k = u32::from_le_bytes(chunk.try_into().unwrap());
+        k = k.wrapping_mul(M);
+        k ^= k >> 24;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M);
+        h ^= k;
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        for (i, &byte) in tail.iter().enumerate().rev() {
+            h ^= u32::from(byte) << (8 * i);
+        }
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^ (h >> 15)
+}
+
+/// The partition a Java producer's default partitioner picks for a keyed message.
+fn java_partition(key: &[u8], partitions: u32) -> i32 {
+    ((java_murmur2(key) & 0x7fff_ffff) % partitions) as i32
+}
+
+#[test]
+fn java_murmur2_matches_kafkas_own_test_vectors() {
+    // org.apache.kafka.common.utils.UtilsTest.testMurmur2
+    let cases: [(&str, i32); 6] = [
+        ("21", -973_932_308),
+        ("foobar", -790_332_482),
+        ("a-little-bit-long-string", -985_981_536),
+        ("a-little-bit-longer-string", -1_486_304_829),
+        (
+            "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+            -58_897_971,
+        ),
+        ("abc", 479_470_107),
+    ];
+    for (input, want) in cases {
+        assert_eq!(java_murmur2(input.as_bytes()) as i32, want, "{input}");
+    }
+}
+
+/// What a consumer saw, checked as it reads.
+#[derive(Default)]
+struct Seen {
+    /// `(key, payload)` of every message, in arrival order.
+    messages: Vec<(String, Vec<u8>)>,
+    /// The partition each key came from.
+    partition_of: HashMap<String, i32>,
+    /// The last offset read in each partition.
+    last_offset: BTreeMap<i32, i64>,
+    processed: NextOffsets,
+}
+
+impl Seen {
+    /// Reads, checking per-partition offset order and one partition per key, and commits after
+    /// every batch, until `done` says so or the deadline passes.
+    async fn read_until(&mut self, source: &Source, topic: &str, done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + DEADLINE;
+        while !done(self) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {DEADLINE:?} with {} messages read",
+                self.messages.len()
+            );
+            let batch = source.next_batch(1000, POLL).await.unwrap();
+            for record in batch.iter() {
+                assert_eq!(record.topic, topic);
+                if let Some(previous) = self.last_offset.insert(record.partition, record.offset) {
+                    assert!(
+                        record.offset > previous,
+                        "partition {}: offset {} after {previous}",
+                        record.partition,
+                        record.offset
+                    );
+                }
+                let key = String::from_utf8(record.key.expect("keyed").to_vec()).unwrap();
+                let first = *self
+                    .partition_of
+                    .entry(key.clone())
+                    .or_insert(record.partition);
+                assert_eq!(
+                    first, record.partition,
+                    "key {key} came from partitions {first} and {}",
+                    record.partition
+                );
+                let payload = record.payload.expect("a payload").to_vec();
+                self.messages.push((key, payload));
+                self.processed
+                    .processed(record.topic, record.partition, record.offset);
+            }
+            drop(batch);
+            source.commit(&self.processed).await.unwrap();
+        }
+    }
+}
+
+/// Sorted, so that two multisets compare with `==`.
+fn sorted(mut messages: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+    messages.sort();
+    messages
+}
+
+fn total_end(ends: &EndOffsets) -> i64 {
+    ends.iter().map(|(_, _, end)| end.end).sum()
+}
+
+#[tokio::test]
+async fn topics_with_different_partition_counts_are_not_copartitioned() {
+    let (pages, chats, orders) = (
+        fresh("portrait-pages"),
+        fresh("portrait-chats"),
+        fresh("portrait-orders"),
+    );
+    let config = config(&[&pages, &chats], &fresh("portrait-admin-group"));
+    let admin = Admin::new(&config).unwrap();
+    admin.create_topics(&[&pages, &orders], 3).await.unwrap();
+    admin.create_topics(&[&chats], 2).await.unwrap();
+
+    let counts = admin.partition_counts(&config.topics).await.unwrap();
+    assert_eq!(
+        counts,
+        BTreeMap::from([(pages.clone(), 3), (chats.clone(), 2)])
+    );
+    let message = check_copartitioned(&counts).unwrap_err().to_string();
+    assert!(
+        message.contains(&format!("{chats} has 2, {pages} has 3 partitions")),
+        "{message}"
+    );
+
+    let same = admin
+        .partition_counts(&[pages.clone(), orders.clone()])
+        .await
+        .unwrap();
+    assert_eq!(check_copartitioned(&same), Ok(3));
+}
+
+#[tokio::test]
+async fn a_missing_topic_is_reported_and_not_created() {
+    let missing = fresh("portrait-missing");
+    let config = config(&[&missing], &fresh("portrait-missing-group"));
+    let admin = Admin::new(&config).unwrap();
+    for _ in 0..2 {
+        match admin.partition_counts(&config.topics).await {
+            Err(AdminError::UnknownTopic { topic, .. }) => assert_eq!(topic, missing),
+            other => panic!("expected UnknownTopic for {missing}, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_resumes_mid_batch_at_the_committed_offset() {
+    let topic = fresh("portrait-midbatch");
+    let config = config(&[&topic], &fresh("portrait-midbatch-group"));
+    Admin::new(&config)
+        .unwrap()
+        .create_topics(&[&topic], 1)
+        .await
+        .unwrap();
+    // Sent at once, so librdkafka packs them into few record batches.
+    let sent: Vec<(String, Vec<u8>)> = (0..100)
+        .map(|i| (format!("user-{i}"), format!("{{\"n\":{i}}}").into_bytes()))
+        .collect();
+    let producer = Producer::new(&config).unwrap();
+    producer
+        .send_all(&topic, sent.iter().map(|(k, p)| (k, p)), |_| {})
+        .await
+        .unwrap();
+
+    // Process and commit offsets 0..=36 only, as a pipeline that crashed mid-batch would.
+    let first = Source::new(&config).unwrap();
+    let mut done = NextOffsets::new();
+    done.processed(&topic, 0, 36);
+    first.commit(&done).await.unwrap();
+    first.close().await;
+
+    let resumed = Source::new(&config).unwrap();
+    let ends = resumed.end_offsets().await.unwrap();
+    let starts: Vec<_> = ends.iter().map(|(_, p, e)| (p, e.start, e.end)).collect();
+    assert_eq!(starts, [(0, 37, 100)]);
+    let mut seen = Seen::default();
+    seen.read_until(&resumed, &topic, |seen| {
+        ends.remaining(&seen.processed) == 0
+    })
+    .await;
+    assert_eq!(seen.messages, sent[37..]);
+    resumed.close().await;
+}

@@ -1,0 +1,131 @@
+//! [`ProfileState::evaluate`]: the state and a watermark in, the profile row out.
+//!
+//! The columns split in two: those that depend on the events alone (counters, extremes,
+//! `reactivated_at`, tiers, categories) and those that also move with `W` ([`Windowed`]:
+//! the day windows, the whole days since an instant, and what is computed from them). The split
+//! is what lets [`ProfileState::next_change`] find the next change without evaluating whole
+//! profiles.
+
+use super::ProfileState;
+use crate::profile::{money, seconds, Profile};
+use crate::signals::churn::risk::churn_risk;
+use crate::signals::churn::stage::{lifecycle_stage, StageInputs};
+use crate::signals::value::rfm::Rfm;
+use crate::signals::{activity, churn, elapsed, promotion, LifecycleStage, SignalConfig};
+use crate::time::EventTime;
+
+/// The columns that change with the watermark.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Windowed {
+    active_days_30d: u32,
+    days_inactive: u32,
+    events_7d: u32,
+    events_prev_28d: u32,
+    frequency_drop: f64,
+    lifecycle_stage: LifecycleStage,
+    churn_risk: f64,
+    rfm: Option<Rfm>,
+}
+
+impl ProfileState {
+    /// The profile row of user `user_id` at `watermark`. Pure: the same state and watermark
+    /// always give the same row. `watermark` must not be before one already pruned at.
+    pub fn evaluate(&self, user_id: &str, watermark: EventTime, config: &SignalConfig) -> Profile {
+        let reactivated_at = self.reactivated_at(config);
+        let windowed = self.windowed(watermark, reactivated_at, config);
+        let activated_at = self.first_messages.activated_at(config.activation_messages);
+        let rfm = windowed.rfm;
+        Profile {
+            user_id: user_id.to_owned(),
+            first_seen_at: seconds(self.first_seen),
+            first_contact_at: self.first_contact.map(seconds),
+            last_active_at: self.last_active.map(seconds),
+            page_views: self.page_views,
+            searches: self.searches,
+            messages_sent: self.messages_sent,
+            messages_received: self.messages_received,
+            orders: self.orders,
+            promo_orders: self.promo_orders,
+            revenue: money(self.revenue_cents),
+            discount_total: money(self.discount_cents),
+            active_days_30d: windowed.active_days_30d,
+            activated: self.messages_sent >= u64::from(config.activation_messages),
+            activated_at: activated_at.map(seconds),
+            days_inactive: windowed.days_inactive,
+            events_7d: windowed.events_7d,
+            events_prev_28d: windowed.events_prev_28d,
+            frequency_drop: windowed.frequency_drop,
+            hard_churned: self.hard_churned(),
+            marketing_averse: self.marketing_averse,
+            reactivated_at: reactivated_at.map(seconds),
+            lifecycle_stage: windowed.lifecycle_stage,
+            churn_risk: windowed.churn_risk,
+            promo_order_share: promotion::promo_order_share(self.promo_orders, self.orders),
+            discount_share: promotion::discount_share(self.discount_cents, self.revenue_cents),
+            promo_engagement: self.promo_engagement,
+            promo_tier: promotion::promo_tier(self.orders, self.promo_orders, &config.promo_tier),
+            rfm_recency_days: rfm.map(|rfm| rfm.recency_days),
+            rfm_r: rfm.map(|rfm| rfm.r),
+            rfm_f: rfm.map(|rfm| rfm.f),
+            rfm_m: rfm.map(|rfm| rfm.m),
+            rfm_segment: rfm.map(|rfm| rfm.segment),
+            top_categories: self.categories.top(config.top_categories.count),
+            purchasing_power: self.items.tier(&config.purchasing_power),
+        }
+    }
+
+    /// The columns that move with `watermark`, given `reactivated_at` (which does not).
+    pub(super) fn windowed(
+        &self,
+        watermark: EventTime,
+        reactivated_at: Option<EventTime>,
+        config: &SignalConfig,
+    ) -> Windowed {
+        let today = watermark.day();
+        let active_days = self.days.active_days();
+        let days_inactive = elapsed::whole_days(self.inactive_since(), watermark);
+        let (events_7d, events_prev_28d) = churn::recent_counts(active_days, today);
+        let frequency_drop = churn::frequency_drop(events_7d, events_prev_28d);
+        let hard_churned = self.hard_churned();
+        let stage = StageInputs {
+            hard_churned,
+            days_inactive,
+            frequency_drop,
+            events_prev_28d,
+            reactivated_on: reactivated_at.map(EventTime::day),
+            first_seen_on: self.first_seen.day(),
+        };
+        Windowed {
+            active_days_30d: activity::active_days_30d(active_days, today),
+            days_inactive,
+            events_7d,
+            events_prev_28d,
+            frequency_drop,
+            lifecycle_stage: lifecycle_stage(&stage, today, &config.lifecycle),
+            churn_risk: churn_risk(
+                hard_churned,
+                days_inactive,
+                frequency_drop,
+                config.lifecycle.churned_days,
+            ),
+            rfm: self.last_order.map(|last| {
+                let recency_days = elapsed::whole_days(last, watermark);
+                Rfm::score(recency_days, self.orders, self.revenue_cents, &config.rfm)
+            }),
+        }
+    }
+
+    /// `days_inactive` counts from here: the last user-initiated event, or the first event
+    /// when there is none.
+    pub(super) fn inactive_since(&self) -> EventTime {
+        self.last_active.unwrap_or(self.first_seen)
+    }
+
+    pub(super) fn reactivated_at(&self, config: &SignalConfig) -> Option<EventTime> {
+        self.days.reactivated_at(config.reactivation_gap_days)
+    }
+
+    fn hard_churned(&self) -> bool {
+        churn::hard_churned(self.last_churn, self.last_active)
+    }
+}

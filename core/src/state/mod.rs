@@ -1,0 +1,304 @@
+//! Per-user state: what Portrait remembers about a user between events, and nothing more.
+//!
+//! A [`ProfileState`] is small and flat: counters, a few extreme timestamps, the day log
+//! (`days`: one compact entry per day of the last `RETENTION_DAYS`), the three earliest user
+//! messages, and one weight per category. Its size is bounded however many events the user
+//! sends (under 2 KiB with the defaults; `docs/state.md` has the figures).
+//!
+//! - [`ProfileState::apply`] is the per-event hot path: a few comparisons and additions in
+//!   place, no allocation except for a user's first message, new day or new category.
+//! - [`ProfileState::evaluate`] computes the [`Profile`] row at a watermark (`evaluate.rs`);
+//!   [`ProfileState::next_change`] says when that row will next change (`deadline.rs`), which
+//!   is what the timer sweep keys users by.
+//! - [`ProfileState::prune`] folds away the days no window can need any more.
+//! - [`ProfileState::encode`] / [`ProfileState::decode`] are the `profile_state` blob (`codec`).
+//!
+//! The result never depends on the order events were applied in, nor on when `prune` ran,
+//! provided no event arrives after the watermark has moved `RETENTION_DAYS` past its day
+//! (`docs/state.md`, "Exactness").
+
+pub(crate) mod codec;
+pub(crate) mod days;
+mod deadline;
+mod evaluate;
+#[cfg(test)]
+mod tests;
+
+pub use codec::StateDecodeError;
+
+use crate::event::{AccountAction, Direction, Event, EventKind, Order};
+use crate::signals::activation::EarliestMessages;
+use crate::signals::value::purchasing_power::ItemSpend;
+use crate::signals::value::top_categories::CategoryWeights;
+use crate::signals::{activity, churn, promotion, SignalConfig};
+use crate::time::EventTime;
+use codec::{invalid, Reader, Writer};
+use days::DayLog;
+
+#[cfg(doc)]
+use crate::profile::Profile;
+
+/// The blob layout version, the first byte of every encoded state.
+const VERSION: u8 = 1;
+
+/// Everything Portrait keeps about one user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileState {
+    // Activity.
+    /// Min ts of any event.
+    first_seen: EventTime,
+    /// Min ts of `friend_added`.
+    first_contact: Option<EventTime>,
+    /// Max ts of a user-initiated event.
+    last_active: Option<EventTime>,
+    page_views: u64,
+    searches: u64,
+    messages_sent: u64,
+    messages_received: u64,
+
+    // Orders: activity, promotion and value columns all read these.
+    orders: u64,
+    promo_orders: u64,
+    /// Sums in whole cents, saturating (amounts are never negative, so saturating sums do not
+    /// depend on the order of their terms either).
+    revenue_cents: i64,
+    discount_cents: i64,
+    /// Max ts of an order, for RFM recency.
+    last_order: Option<EventTime>,
+    items: ItemSpend,
+
+    /// The earliest user messages, for `activated_at`.
+    first_messages: EarliestMessages,
+
+    // Churn.
+    /// Max ts of a hard-churn event.
+    last_churn: Option<EventTime>,
+    marketing_averse: bool,
+
+    promo_engagement: u64,
+
+    /// Per-day entries for the windowed columns and comebacks.
+    days: DayLog,
+    /// Decayed interest per category.
+    categories: CategoryWeights,
+}
+
+impl ProfileState {
+    /// The state of a user whose first applied event is `first`. There is no empty state:
+    /// every column is defined from the first event on.
+    pub fn new(first: &Event<'_>, config: &SignalConfig) -> Self {
+        let mut state = ProfileState {
+            first_seen: first.ts,
+            first_contact: None,
+            last_active: None,
+            page_views: 0,
+            searches: 0,
+            messages_sent: 0,
+            messages_received: 0,
+            orders: 0,
+            promo_orders: 0,
+            revenue_cents: 0,
+            discount_cents: 0,
+            last_order: None,
+            items: ItemSpend::default(),
+            first_messages: EarliestMessages::default(),
+            last_churn: None,
+            marketing_averse: false,
+            promo_engagement: 0,
+            days: DayLog::default(),
+            categories: CategoryWeights::default(),
+        };
+        state.apply(first, config);
+        state
+    }
+
+    /// Takes in one event, whatever its time relative to the events before it or to the
+    /// watermark. Applying the same event twice counts it twice: the caller skips replayed
+    /// offsets.
+    pub fn apply(&mut self, event: &Event<'_>, config: &SignalConfig) {
+        let ts = event.ts;
+        self.first_seen = self.first_seen.min(ts);
+        if activity::is_user_initiated(&event.kind) {
+            self.last_active = latest(self.last_active, ts);
+            self.days.record_active(ts);
+        } else if churn::is_hard_churn(&event.kind) {
+            self.last_churn = latest(self.last_churn, ts);
+            self.days.record_churn(ts);
+        }
+        if promotion::is_promo_engagement(&event.kind, &config.promo_keywords) {
+            self.promo_engagement += 1;
+        }
+        let interests = &config.top_categories;
+        match &event.kind {
+            EventKind::PageView(view) => {
+                self.page_views += 1;
+                if let Some(category) = &view.category {
+                    self.categories
+                        .add(category, ts, interests.view_weight, interests);
+                }
+            }
+            EventKind::Search(search) => {
+                self.searches += 1;
+                if let Some(category) = &search.category {
+                    self.categories
+                        .add(category, ts, interests.search_weight, interests);
+                }
+            }
+            EventKind::ChatMessage(chat) => match chat.direction {
+                Direction::User => {
+                    self.messages_sent += 1;
+                    self.first_messages.record(ts, config.activation_messages);
+                    self.marketing_averse = self.marketing_averse
+                        || churn::is_opt_out(chat, &config.marketing_keywords);
+                }
+                Direction::Staff => self.messages_received += 1,
+            },
+            EventKind::Order(order) => self.apply_order(ts, order, config),
+            EventKind::Account(account) => {
+                if account.action == AccountAction::FriendAdded {
+                    self.first_contact = Some(self.first_contact.map_or(ts, |t| t.min(ts)));
+                }
+            }
+            EventKind::Promotion(_) => {}
+        }
+    }
+
+    fn apply_order(&mut self, ts: EventTime, order: &Order<'_>, config: &SignalConfig) {
+        self.orders += 1;
+        if promotion::is_promo_order(order) {
+            self.promo_orders += 1;
+        }
+        self.revenue_cents = self.revenue_cents.saturating_add(order.amount_cents);
+        self.discount_cents = self.discount_cents.saturating_add(order.discount_cents);
+        self.last_order = latest(self.last_order, ts);
+        let interests = &config.top_categories;
+        for item in &order.items {
+            self.items.record(item);
+            self.categories
+                .add(&item.category, ts, interests.item_weight, interests);
+        }
+    }
+
+    /// Drops the detail no window can need once the watermark is `watermark`: the day
+    /// entries of days `<= day(watermark) − RETENTION_DAYS`, folded into a summary.
+    ///
+    /// Call it with non-decreasing watermarks; afterwards, evaluate only at watermarks at or
+    /// after the latest one pruned at. An event on a day already pruned (it arrived after the
+    /// pruning watermark had moved `RETENTION_DAYS` past its day) still counts in every column
+    /// except `reactivated_at` (see `docs/state.md`, "Exactness").
+    pub fn prune(&mut self, watermark: EventTime, config: &SignalConfig) {
+        self.days.prune(watermark, config.reactivation_gap_days);
+    }
+
+    /// Heap bytes the state holds, by allocated capacity: with `size_of::<ProfileState>()`,
+    /// the memory one user costs (the "state size" metric).
+    pub fn heap_bytes(&self) -> usize {
+        self.days.heap_bytes() + self.first_messages.heap_bytes() + self.categories.heap_bytes()
+    }
+
+    /// Appends the `profile_state` blob: a version byte, then the fields as varints (times as
+    /// distances from `first_seen`, days as distances from the previous entry). The layout is
+    /// in `docs/state.md`. Equal states give equal bytes.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let base = self.first_seen;
+        let mut w = Writer::new(out);
+        w.u8(VERSION);
+        w.signed(base.millis());
+        let optional = [
+            self.first_contact,
+            self.last_active,
+            self.last_order,
+            self.last_churn,
+        ];
+        let flags = optional
+            .iter()
+            .enumerate()
+            .fold(u8::from(self.marketing_averse) << 4, |flags, (bit, ts)| {
+                flags | u8::from(ts.is_some()) << bit
+            });
+        w.u8(flags);
+        for ts in optional.into_iter().flatten() {
+            w.after(base, ts);
+        }
+        for counter in [
+            self.page_views,
+            self.searches,
+            self.messages_sent,
+            self.messages_received,
+            self.orders,
+            self.promo_orders,
+            self.promo_engagement,
+        ] {
+            w.varint(counter.into());
+        }
+        // Never negative: the decoder rejects negative amounts.
+        w.varint(self.revenue_cents as u128);
+        w.varint(self.discount_cents as u128);
+        self.items.encode(&mut w);
+        self.first_messages.encode(base, &mut w);
+        self.days.encode(base, &mut w);
+        self.categories.encode(&mut w);
+    }
+
+    /// Restores a state from what [`ProfileState::encode`] wrote, checking the invariants the
+    /// state relies on.
+    pub fn decode(bytes: &[u8]) -> Result<Self, StateDecodeError> {
+        let mut r = Reader::new(bytes);
+        match r.u8("version").map_err(|_| StateDecodeError::Empty)? {
+            VERSION => {}
+            found => {
+                return Err(StateDecodeError::UnsupportedVersion {
+                    found,
+                    supported: VERSION,
+                })
+            }
+        }
+        let first_seen = EventTime::try_from_millis(r.signed("first_seen")?)
+            .map_err(|_| invalid("first_seen", "outside the years 0000 to 9999"))?;
+        let flags = r.u8("flags")?;
+        if flags >= 1 << 5 {
+            return Err(invalid("flags", "unknown flags set"));
+        }
+        let mut optional = |bit: u8, field| {
+            (flags & 1 << bit != 0)
+                .then(|| r.after(first_seen, field))
+                .transpose()
+        };
+        let first_contact = optional(0, "first_contact")?;
+        let last_active = optional(1, "last_active")?;
+        let last_order = optional(2, "last_order")?;
+        let last_churn = optional(3, "last_churn")?;
+        // Fields are read in the order they are written here, which is the blob's order.
+        let state = ProfileState {
+            first_seen,
+            first_contact,
+            last_active,
+            last_order,
+            last_churn,
+            marketing_averse: flags & 1 << 4 != 0,
+            page_views: r.int("page_views")?,
+            searches: r.int("searches")?,
+            messages_sent: r.int("messages_sent")?,
+            messages_received: r.int("messages_received")?,
+            orders: r.int("orders")?,
+            promo_orders: r.int("promo_orders")?,
+            promo_engagement: r.int("promo_engagement")?,
+            revenue_cents: r.int("revenue_cents")?,
+            discount_cents: r.int("discount_cents")?,
+            items: ItemSpend::decode(&mut r)?,
+            first_messages: EarliestMessages::decode(first_seen, &mut r)?,
+            days: DayLog::decode(first_seen, &mut r)?,
+            categories: CategoryWeights::decode(&mut r)?,
+        };
+        r.finish()?;
+        if state.promo_orders > state.orders {
+            return Err(invalid("promo_orders", "more promo orders than orders"));
+        }
+        Ok(state)
+    }
+}
+
+/// The later of an optional time and `ts`.
+fn latest(current: Option<EventTime>, ts: EventTime) -> Option<EventTime> {
+    Some(current.map_or(ts, |t| t.max(ts)))
+}

@@ -1,0 +1,560 @@
+//! The sinks a flush writes to, against the real ClickHouse and broker started by
+//! `scripts/services up`: the ClickHouse sink (profiles, state blobs, dead letters, readiness)
+//! and the Kafka dead-letter producer.
+//!
+//! Every test works in a database, topic and consumer group of its own, so tests run in any
+//! order and in parallel. Expected values are written out by hand below, never derived from the
+//! row types under test: timestamps as ClickHouse prints them in UTC, bytes as hex.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{fresh, kafka_config, on_fresh_database};
+use portrait_connectors::clickhouse::{
+    migrate, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch, SinkError,
+    StateRow,
+};
+use portrait_connectors::dead_letter::DeadLetter;
+use portrait_connectors::kafka::{Admin, DeadLetterProducer, Source};
+use portrait_core::profile::{LifecycleStage, Profile, PromoTier, PurchasingPower, RfmSegment};
+use serde_json::{json, Value};
+
+/// Generous: a consumer group join on tansu takes a few seconds.
+const DEADLINE: Duration = Duration::from_secs(90);
+/// How long one poll waits for a first message.
+const POLL: Duration = Duration::from_millis(500);
+
+/// 2024-05-01T12:00:00Z, in epoch seconds.
+const MAY_1_NOON: i64 = 1_714_564_800;
+const HOUR: i64 = 3_600;
+const DAY: i64 = 86_400;
+
+/// The rows `sql` returns, as JSON objects keyed by column name: every column of a row can then
+/// be compared with one hand-written `json!` literal. 64-bit integers as numbers, not strings.
+async fn select_json(config: &ClickHouseConfig, sql: &str) -> Vec<Value> {
+    let bytes = config
+        .client()
+        .query(sql)
+        .with_option("output_format_json_quote_64bit_integers", "0")
+        .fetch_bytes("JSONEachRow")
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        .collect()
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"));
+    bytes
+        .split(|&byte| byte == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).expect("JSONEachRow gives one object a line"))
+        .collect()
+}
+
+async fn write(sink: &ClickHouseSink, batch: SinkBatch<'_>) {
+    sink.write(&batch).await.expect("write the batch");
+}
+
+/// A user early in their life: no orders, so every RFM column and the purchasing power are
+/// NULL, and no contact yet.
+fn first_version() -> Profile {
+    Profile {
+        user_id: "u-1".to_owned(),
+        first_seen_at: MAY_1_NOON,
+        first_contact_at: None,
+        last_active_at: Some(MAY_1_NOON + HOUR),
+        page_views: 12,
+        searches: 3,
+        messages_sent: 2,
+        messages_received: 1,
+        orders: 0,
+        promo_orders: 0,
+        revenue: 0.0,
+        discount_total: 0.0,
+        active_days_30d: 1,
+        activated: false,
+        activated_at: None,
+        days_inactive: 0,
+        events_7d: 17,
+        events_prev_28d: 0,
+        frequency_drop: 0.0,
+        hard_churned: false,
+        marketing_averse: false,
+        reactivated_at: None,
+        lifecycle_stage: LifecycleStage::New,
+        churn_risk: 0.0,
+        promo_order_share: 0.0,
+        discount_share: 0.0,
+        promo_engagement: 1,
+        promo_tier: PromoTier::Unknown,
+        rfm_recency_days: None,
+        rfm_r: None,
+        rfm_f: None,
+        rfm_m: None,
+        rfm_segment: None,
+        top_categories: vec!["shoes".to_owned()],
+        purchasing_power: None,
+    }
+}
+
+/// The same user a month later: every column changed, every NULL filled, every flag set.
+fn second_version() -> Profile {
+    Profile {
+        user_id: "u-1".to_owned(),
+        first_seen_at: MAY_1_NOON,
+        first_contact_at: Some(MAY_1_NOON + 2 * HOUR),
+        last_active_at: Some(MAY_1_NOON + 20 * DAY),
+        page_views: 240,
+        searches: 31,
+        messages_sent: 9,
+        messages_received: 14,
+        orders: 6,
+        promo_orders: 5,
+        revenue: 1234.56,
+        discount_total: 87.9,
+        active_days_30d: 18,
+        activated: true,
+        activated_at: Some(MAY_1_NOON + 3 * DAY),
+        days_inactive: 15,
+        events_7d: 2,
+        events_prev_28d: 60,
+        frequency_drop: 0.8666666666666667,
+        hard_churned: true,
+        marketing_averse: true,
+        reactivated_at: Some(MAY_1_NOON + 10 * DAY + 5),
+        lifecycle_stage: LifecycleStage::AtRisk,
+        churn_risk: 1.0,
+        promo_order_share: 0.8333333333333334,
+        discount_share: 0.0665,
+        promo_engagement: 42,
+        promo_tier: PromoTier::High,
+        rfm_recency_days: Some(15),
+        rfm_r: Some(4),
+        rfm_f: Some(4),
+        rfm_m: Some(4),
+        rfm_segment: Some(RfmSegment::Champions),
+        top_categories: vec![
+            "shoes".to_owned(),
+            "bags".to_owned(),
+            "beauty".to_owned(),
+            "home".to_owned(),
+            "toys".to_owned(),
+        ],
+        purchasing_power: Some(PurchasingPower::Premium),
+    }
+}
+
+fn expected_first_version() -> Value {
+    json!({
+        "user_id": "u-1",
+        "first_seen_at": "2024-05-01 12:00:00",
+        "first_contact_at": null,
+        "last_active_at": "2024-05-01 13:00:00",
+        "page_views": 12,
+        "searches": 3,
+        "messages_sent": 2,
+        "messages_received": 1,
+        "orders": 0,
+        "promo_orders": 0,
+        "revenue": 0,
+        "discount_total": 0,
+        "active_days_30d": 1,
+        "activated": 0,
+        "activated_at": null,
+        "days_inactive": 0,
+        "events_7d": 17,
+        "events_prev_28d": 0,
+        "frequency_drop": 0,
+        "hard_churned": 0,
+        "marketing_averse": 0,
+        "reactivated_at": null,
+        "lifecycle_stage": "new",
+        "churn_risk": 0,
+        "promo_order_share": 0,
+        "discount_share": 0,
+        "promo_engagement": 1,
+        "promo_tier": "unknown",
+        "rfm_recency_days": null,
+        "rfm_r": null,
+        "rfm_f": null,
+        "rfm_m": null,
+        "rfm_segment": null,
+        "top_categories": ["shoes"],
+        "purchasing_power": null,
+        "updated_at": "2024-05-01 13:55:00",
+        "version": 1,
+    })
+}
+
+fn expected_second_version() -> Value {
+    json!({
+        "user_id": "u-1",
+        "first_seen_at": "2024-05-01 12:00:00",
+        "first_contact_at": "2024-05-01 14:00:00",
+        "last_active_at": "2024-05-21 12:00:00",
+        "page_views": 240,
+        "searches": 31,
+        "messages_sent": 9,
+        "messages_received": 14,
+        "orders": 6,
+        "promo_orders": 5,
+        "revenue": 1234.56,
+        "discount_total": 87.9,
+        "active_days_30d": 18,
+        "activated": 1,
+        "activated_at": "2024-05-04 12:00:00",
+        "days_inactive": 15,
+        "events_7d": 2,
+        "events_prev_28d": 60,
+        "frequency_drop": 0.8666666666666667,
+        "hard_churned": 1,
+        "marketing_averse": 1,
+        "reactivated_at": "2024-05-11 12:00:05",
+        "lifecycle_stage": "at_risk",
+        "churn_risk": 1,
+        "promo_order_share": 0.8333333333333334,
+        "discount_share": 0.0665,
+        "promo_engagement": 42,
+        "promo_tier": "high",
+        "rfm_recency_days": 15,
+        "rfm_r": 4,
+        "rfm_f": 4,
+        "rfm_m": 4,
+        "rfm_segment": "champions",
+        "top_categories": ["shoes", "bags", "beauty", "home", "toys"],
+        "purchasing_power": "premium",
+        "updated_at": "2024-06-05 00:00:00",
+        "version": 2,
+    })
+}
+
+/// Every column of the view, as the CRM reads it.
+async fn current_profiles(config: &ClickHouseConfig) -> Vec<Value> {
+    select_json(
+        config,
+        "SELECT * FROM user_profiles_current ORDER BY user_id",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_current_view_shows_every_column_of_the_latest_version() {
+    on_fresh_database("sink_profiles", |config| async move {
+        migrate(&config).await.expect("migrate");
+        let sink = ClickHouseSink::new(&config);
+        let (first, second) = (first_version(), second_version());
+        // Watermarks in milliseconds; the column keeps whole seconds.
+        let first_written_at = (MAY_1_NOON + HOUR + 55 * 60) * 1000 + 999;
+        let second_written_at = (MAY_1_NOON + 34 * DAY + 12 * HOUR) * 1000;
+
+        let rows = [ProfileRow::new(&first, first_written_at, 1)];
+        write(
+            &sink,
+            SinkBatch {
+                profiles: &rows,
+                ..SinkBatch::default()
+            },
+        )
+        .await;
+        assert_eq!(current_profiles(&config).await, [expected_first_version()]);
+
+        let rows = [ProfileRow::new(&second, second_written_at, 2)];
+        write(
+            &sink,
+            SinkBatch {
+                profiles: &rows,
+                ..SinkBatch::default()
+            },
+        )
+        .await;
+        assert_eq!(current_profiles(&config).await, [expected_second_version()]);
+
+        // A retried flush re-sends version 1 after version 2: the version decides, not the
+        // arrival order, so the view still shows version 2 while the table holds all three.
+        let rows = [ProfileRow::new(&first, first_written_at, 1)];
+        write(
+            &sink,
+            SinkBatch {
+                profiles: &rows,
+                ..SinkBatch::default()
+            },
+        )
+        .await;
+        assert_eq!(current_profiles(&config).await, [expected_second_version()]);
+        let stored = select_json(&config, "SELECT count() AS rows FROM user_profiles").await;
+        assert_eq!(stored, [json!({ "rows": 3 })]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn state_blobs_round_trip_byte_for_byte_per_partition() {
+    on_fresh_database("sink_states", |config| async move {
+        migrate(&config).await.expect("migrate");
+        let sink = ClickHouseSink::new(&config);
+        // Not UTF-8: a lone continuation byte, an invalid lead byte, NUL, a quote, a backslash.
+        let old_blob = vec![0x01, 0x80, 0xff, 0x00, b'\'', b'\\', 0xc3];
+        let new_blob = vec![0x01, 0xfe, 0x00, 0x00, 0x9f, b'\n', 0xf8, 0x7f];
+        let other_blob = vec![0x01, 0xc0, 0xaf];
+        let state = |partition, user_id: &str, state: &[u8], version| StateRow {
+            partition,
+            user_id: user_id.to_owned(),
+            state: state.to_vec(),
+            version,
+            updated_at: 1_714_564_800,
+        };
+
+        let first = [
+            state(3, "u-1", &old_blob, 1),
+            state(4, "u-9", &other_blob, 7),
+        ];
+        write(
+            &sink,
+            SinkBatch {
+                states: &first,
+                ..SinkBatch::default()
+            },
+        )
+        .await;
+        let second = [state(3, "u-1", &new_blob, 2), state(3, "u-2", &[], 1)];
+        write(
+            &sink,
+            SinkBatch {
+                states: &second,
+                ..SinkBatch::default()
+            },
+        )
+        .await;
+
+        let mut partition_3 = sink.read_states(3).await.expect("read partition 3");
+        partition_3.sort();
+        assert_eq!(
+            partition_3,
+            [
+                ("u-1".to_owned(), new_blob, 2),
+                ("u-2".to_owned(), Vec::new(), 1)
+            ]
+        );
+        assert_eq!(
+            sink.read_states(4).await.expect("read partition 4"),
+            [("u-9".to_owned(), other_blob, 7)]
+        );
+        assert!(sink
+            .read_states(5)
+            .await
+            .expect("read partition 5")
+            .is_empty());
+    })
+    .await;
+}
+
+/// Two rejected messages: an unkeyed one that is not UTF-8, and a keyed one with a binary key.
+fn dead_letters() -> Vec<DeadLetter> {
+    vec![
+        DeadLetter {
+            topic: "pages".to_owned(),
+            partition: 2,
+            offset: 41,
+            key: None,
+            payload: vec![0xff, 0xfe, b'{'],
+            reason: "invalid_json",
+            detail: "payload is not valid JSON: invalid UTF-8".to_owned(),
+            received_at_ms: MAY_1_NOON * 1000 + 750,
+        },
+        DeadLetter {
+            topic: "orders".to_owned(),
+            partition: 0,
+            offset: 9_000_000_001,
+            key: Some(vec![b'u', 0x00, 0x80]),
+            payload: br#"{"type":"refund"}"#.to_vec(),
+            reason: "unknown_type",
+            detail: "unknown event type \"refund\"".to_owned(),
+            received_at_ms: (MAY_1_NOON + DAY) * 1000,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn dead_letters_land_with_their_coordinates() {
+    on_fresh_database("sink_dead_letters", |config| async move {
+        migrate(&config).await.expect("migrate");
+        let sink = ClickHouseSink::new(&config);
+        let letters = dead_letters();
+        let rows: Vec<DeadLetterRow<'_>> = letters.iter().map(DeadLetterRow::from).collect();
+        write(
+            &sink,
+            SinkBatch {
+                dead_letters: &rows,
+                ..SinkBatch::default()
+            },
+        )
+        .await;
+
+        let stored = select_json(
+            &config,
+            "SELECT received_at, topic, partition, offset, hex(key) AS key, reason, detail, \
+             hex(payload) AS payload FROM dead_letters ORDER BY topic, partition, offset",
+        )
+        .await;
+        assert_eq!(
+            stored,
+            [
+                json!({
+                    "received_at": "2024-05-02 12:00:00",
+                    "topic": "orders",
+                    "partition": 0,
+                    "offset": 9_000_000_001_i64,
+                    "key": "750080",
+                    "reason": "unknown_type",
+                    "detail": "unknown event type \"refund\"",
+                    "payload": "7B2274797065223A22726566756E64227D",
+                }),
+                json!({
+                    "received_at": "2024-05-01 12:00:00",
+                    "topic": "pages",
+                    "partition": 2,
+                    "offset": 41,
+                    "key": "",
+                    "reason": "invalid_json",
+                    "detail": "payload is not valid JSON: invalid UTF-8",
+                    "payload": "FFFE7B",
+                }),
+            ]
+        );
+    })
+    .await;
+}
+
+/// Readiness fails until `migrate` has run, naming the tables that are missing; a write to an
+/// unmigrated database fails on the first table it writes, with the row count and ClickHouse's
+/// message.
+#[tokio::test]
+async fn an_unmigrated_database_is_not_ready_and_refuses_writes() {
+    on_fresh_database("sink_unmigrated", |config| async move {
+        let server = ClickHouseConfig {
+            database: "default".to_owned(),
+            ..config.clone()
+        };
+        server
+            .client()
+            .query(&format!("CREATE DATABASE `{}`", config.database))
+            .execute()
+            .await
+            .expect("create the empty database");
+        let sink = ClickHouseSink::new(&config);
+
+        match sink.check_ready().await {
+            Err(SinkError::NotMigrated { database, missing }) => {
+                assert_eq!(database, config.database);
+                assert_eq!(missing, ["dead_letters", "profile_state", "user_profiles"]);
+            }
+            other => panic!("expected NotMigrated, got {other:?}"),
+        }
+
+        let letters = dead_letters();
+        let rows: Vec<DeadLetterRow<'_>> = letters.iter().map(DeadLetterRow::from).collect();
+        let profile = first_version();
+        let profiles = [ProfileRow::new(&profile, 0, 1)];
+        let batch = SinkBatch {
+            profiles: &profiles,
+            dead_letters: &rows,
+            ..SinkBatch::default()
+        };
+        match sink.write(&batch).await {
+            Err(error @ SinkError::Insert { .. }) => {
+                let text = error.to_string();
+                assert_eq!(text, "cannot insert 2 rows into dead_letters");
+                let server_message = std::error::Error::source(&error)
+                    .expect("ClickHouse's error is the source")
+                    .to_string();
+                assert!(
+                    server_message.contains("dead_letters") && server_message.contains("exist"),
+                    "{server_message}"
+                );
+            }
+            other => panic!("expected an insert error, got {other:?}"),
+        }
+
+        migrate(&config).await.expect("migrate");
+        sink.check_ready().await.expect("ready once migrated");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letter_messages_keep_key_payload_and_carry_reason_and_source_in_headers() {
+    let topic = fresh("portrait-dead-letters");
+    let config = kafka_config(&[&topic], &fresh("portrait-dead-letters-group"));
+    Admin::new(&config)
+        .unwrap()
+        .create_topics(&[&topic], 1)
+        .await
+        .unwrap();
+    let letters = dead_letters();
+    DeadLetterProducer::new(&config)
+        .unwrap()
+        .send(&topic, &letters)
+        .await
+        .expect("send the dead letters");
+
+    let source = Source::new(&config).unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    let mut received = Vec::new();
+    while received.len() < letters.len() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {DEADLINE:?} with {} of {} messages read",
+            received.len(),
+            letters.len()
+        );
+        let batch = source.next_batch(100, POLL).await.unwrap();
+        for record in batch.iter() {
+            // Header values are text by design: compared as text, they read well on failure.
+            let headers: Vec<(String, Option<String>)> = record
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    let text = value.map(|v| String::from_utf8(v.to_vec()).expect("UTF-8"));
+                    (name.to_owned(), text)
+                })
+                .collect();
+            received.push((
+                record.key.map(<[u8]>::to_vec),
+                record.payload.map(<[u8]>::to_vec),
+                headers,
+            ));
+        }
+    }
+    source.close().await;
+
+    let header = |name: &str, value: &str| (name.to_owned(), Some(value.to_owned()));
+    // One partition, so the broker keeps the order they were sent in.
+    assert_eq!(
+        received,
+        [
+            (
+                None,
+                Some(vec![0xff, 0xfe, b'{']),
+                vec![
+                    header("portrait.reason", "invalid_json"),
+                    header(
+                        "portrait.detail",
+                        "payload is not valid JSON: invalid UTF-8"
+                    ),
+                    header("portrait.source.topic", "pages"),
+                    header("portrait.source.partition", "2"),
+                    header("portrait.source.offset", "41"),
+                ],
+            ),
+            (
+                Some(vec![b'u', 0x00, 0x80]),
+                Some(br#"{"type":"refund"}"#.to_vec()),
+                vec![
+                    header("portrait.reason", "unknown_type"),
+                    header("portrait.detail", "unknown event type \"refund\""),
+                    header("portrait.source.topic", "orders"),
+                    header("portrait.source.partition", "0"),
+                    header("portrait.source.offset", "9000000001"),
+                ],
+            ),
+        ]
+    );
+}
