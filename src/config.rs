@@ -33,6 +33,23 @@ pub struct Config {
     pub clickhouse: ClickHouseConfig,
     pub pipeline: PipelineConfig,
     pub signals: SignalConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// Where `portrait run` serves Prometheus metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `host:port` of the `/metrics` listener; empty for none. Default `127.0.0.1:9464`.
+    pub listen: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9464".to_owned(),
+        }
+    }
 }
 
 /// One thing wrong with a configuration, phrased so that the user can fix it.
@@ -151,6 +168,20 @@ impl Config {
             source: "[pipeline]".into(),
             message: e.to_string(),
         }));
+        mistakes.extend(self.signals.validate().into_iter().map(|e| Mistake {
+            source: "[signals]".into(),
+            message: e.to_string(),
+        }));
+        let listen = &self.metrics.listen;
+        if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
+            mistakes.push(Mistake {
+                source: "[metrics]".into(),
+                message: format!(
+                    "metrics.listen {listen:?} is not host:port with a numeric host (e.g. \
+                     127.0.0.1:9464); leave it empty to serve no metrics"
+                ),
+            });
+        }
         let url = &self.clickhouse.url;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             mistakes.push(Mistake {
@@ -205,7 +236,9 @@ fn reject_secrets(file: &Table, source: &str, mistakes: &mut Vec<Mistake>) {
 fn merge(base: &mut Table, overlay: Table) {
     for (key, value) in overlay {
         match (base.get_mut(&key), value) {
-            (Some(Value::Table(base_section)), Value::Table(section)) => merge(base_section, section),
+            (Some(Value::Table(base_section)), Value::Table(section)) => {
+                merge(base_section, section)
+            }
             (_, value) => {
                 base.insert(key, value);
             }
@@ -227,9 +260,16 @@ fn apply_env(
 ) -> (Vec<String>, Vec<String>) {
     let mut known = Vec::new();
     for (section, fields) in defaults {
-        let Some(fields) = fields.as_table() else { continue };
+        let Some(fields) = fields.as_table() else {
+            continue;
+        };
         for (key, default) in fields {
-            known.push((env_name(section, key), section.clone(), key.clone(), default));
+            known.push((
+                env_name(section, key),
+                section.clone(),
+                key.clone(),
+                default,
+            ));
         }
     }
     // Secrets have no default worth serializing (an absent password is `None`), so they are
@@ -237,7 +277,12 @@ fn apply_env(
     let text = Value::String(String::new());
     for (section, key) in SECRETS {
         if !known.iter().any(|(_, s, k, _)| s == section && k == key) {
-            known.push((env_name(section, key), section.to_string(), key.to_string(), &text));
+            known.push((
+                env_name(section, key),
+                section.to_string(),
+                key.to_string(),
+                &text,
+            ));
         }
     }
 
@@ -278,11 +323,7 @@ fn parse_like(default: &Value, raw: &str) -> Result<Value, &'static str> {
             .parse()
             .map(Value::Integer)
             .map_err(|_| "an integer"),
-        Value::Float(_) => raw
-            .trim()
-            .parse()
-            .map(Value::Float)
-            .map_err(|_| "a number"),
+        Value::Float(_) => raw.trim().parse().map(Value::Float).map_err(|_| "a number"),
         Value::Boolean(_) => match raw.trim() {
             "true" | "1" | "yes" => Ok(Value::Boolean(true)),
             "false" | "0" | "no" => Ok(Value::Boolean(false)),
@@ -340,7 +381,10 @@ mod tests {
         let loaded =
             Config::from_layers(file("[clickhouse]\ndatabase = \"crm\"\n"), env(&[])).unwrap();
         assert_eq!(loaded.config.clickhouse.database, "crm");
-        assert_eq!(loaded.config.clickhouse.url, ClickHouseConfig::default().url);
+        assert_eq!(
+            loaded.config.clickhouse.url,
+            ClickHouseConfig::default().url
+        );
     }
 
     #[test]
@@ -353,7 +397,10 @@ mod tests {
 
         let loaded =
             Config::from_layers(None, env(&[("PORTRAIT_CLICKHOUSE_PASSWORD", "hunter2")])).unwrap();
-        assert_eq!(loaded.config.clickhouse.password.as_deref(), Some("hunter2"));
+        assert_eq!(
+            loaded.config.clickhouse.password.as_deref(),
+            Some("hunter2")
+        );
     }
 
     #[test]

@@ -42,7 +42,11 @@ async fn load(test: &str, dataset: &Dataset) -> KafkaConfig {
 }
 
 /// Runs `portrait run --until-end` as a separate process, as an operator would.
-async fn run_until_end(kafka: &KafkaConfig, clickhouse: &ClickHouseConfig, dead_letter_topic: &str) {
+async fn run_until_end(
+    kafka: &KafkaConfig,
+    clickhouse: &ClickHouseConfig,
+    dead_letter_topic: &str,
+) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portrait"));
     command
         .args(["run", "--until-end"])
@@ -56,7 +60,10 @@ async fn run_until_end(kafka: &KafkaConfig, clickhouse: &ClickHouseConfig, dead_
         .await
         .unwrap()
         .expect("start portrait");
-    assert!(status.success(), "portrait run --until-end failed: {status}");
+    assert!(
+        status.success(),
+        "portrait run --until-end failed: {status}"
+    );
 }
 
 #[derive(Debug, clickhouse::Row, Deserialize)]
@@ -131,7 +138,10 @@ async fn profiles_equal_the_ground_truth_and_bad_input_becomes_dead_letters() {
             malformed.iter().map(|m| m.payload.as_slice()).collect();
         payloads.sort_unstable();
         expected_payloads.sort_unstable();
-        assert!(payloads == expected_payloads, "dead letters keep the original bytes");
+        assert!(
+            payloads == expected_payloads,
+            "dead letters keep the original bytes"
+        );
     })
     .await;
 }

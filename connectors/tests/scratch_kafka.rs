@@ -221,6 +221,10 @@ async fn a_consumer_resumes_mid_batch_at_the_committed_offset() {
 
     // Process and commit offsets 0..=36 only, as a pipeline that crashed mid-batch would.
     let first = Source::new(&config).unwrap();
+    let mut warm = Seen::default();
+    warm.read_until(&first, &topic, |s| !s.messages.is_empty())
+        .await;
+    eprintln!("first read {} messages", warm.messages.len());
     let mut done = NextOffsets::new();
     done.processed(&topic, 0, 36);
     first.commit(&done).await.unwrap();
@@ -231,10 +235,12 @@ async fn a_consumer_resumes_mid_batch_at_the_committed_offset() {
     let starts: Vec<_> = ends.iter().map(|(_, p, e)| (p, e.start, e.end)).collect();
     assert_eq!(starts, [(0, 37, 100)]);
     let mut seen = Seen::default();
+    let t = Instant::now();
     seen.read_until(&resumed, &topic, |seen| {
         ends.remaining(&seen.processed) == 0
     })
     .await;
+    eprintln!("resumed read {} in {:?}", seen.messages.len(), t.elapsed());
     assert_eq!(seen.messages, sent[37..]);
     resumed.close().await;
 }

@@ -24,6 +24,7 @@ use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
 
 use crate::config::PipelineConfig;
+use crate::metrics;
 use crate::retry::retry;
 use crate::shard::Shard;
 use crate::{PipelineError, RunSummary};
@@ -157,11 +158,13 @@ impl Engine {
                     .iter()
                     .position(|t| t == record.topic)
                     .expect("records come from subscribed topics");
-                self.shards
-                    .entry(record.partition)
-                    .or_default()
-                    .apply(topic, &event, &self.signals);
+                self.shards.entry(record.partition).or_default().apply(
+                    topic,
+                    &event,
+                    &self.signals,
+                );
                 self.summary.events += 1;
+                self.summary.events_by_type[event.event_type() as usize] += 1;
                 return;
             }
             Ok(event) => (
@@ -192,7 +195,11 @@ impl Engine {
     /// noticed while no events arrive. It never moves back.
     fn advance_watermark(&mut self, idle: bool) {
         let lateness = self.pipeline.lateness_ms;
-        let latest = self.shards.values().filter_map(Shard::latest_event_ms).max();
+        let latest = self
+            .shards
+            .values()
+            .filter_map(Shard::latest_event_ms)
+            .max();
         let mut candidate = latest.map(|ms| ms - lateness);
         if idle {
             candidate = candidate.max(Some(wall_clock_ms() - lateness));
@@ -204,7 +211,8 @@ impl Engine {
     }
 
     fn until_next_flush(&self) -> Duration {
-        Duration::from_millis(self.pipeline.flush_interval_ms).saturating_sub(self.last_flush.elapsed())
+        Duration::from_millis(self.pipeline.flush_interval_ms)
+            .saturating_sub(self.last_flush.elapsed())
     }
 
     fn flush_due(&self) -> bool {
@@ -217,13 +225,19 @@ impl Engine {
     /// as long as they last: consumption waits meanwhile, so memory stays bounded.
     async fn flush(&mut self, source: &Source) {
         self.last_flush = Instant::now();
+        let started = Instant::now();
         let mut changed = Vec::new();
         if let Some(watermark) = self.watermark {
             for (&partition, shard) in &mut self.shards {
                 self.summary.swept += shard.sweep(watermark);
-                shard.drain(watermark, self.pipeline.lateness_ms, &self.signals, |user| {
-                    changed.push((partition, user));
-                });
+                shard.drain(
+                    watermark,
+                    self.pipeline.lateness_ms,
+                    &self.signals,
+                    |user| {
+                        changed.push((partition, user));
+                    },
+                );
             }
         }
         if changed.is_empty() && self.dead_letters.is_empty() && self.processed.is_empty() {
@@ -235,7 +249,13 @@ impl Engine {
         let mut profiles = Vec::with_capacity(changed.len());
         for (partition, user) in &mut changed {
             let state = std::mem::take(&mut user.state);
-            states.push(StateRow::new(*partition, &user.profile.user_id, state, user.version, updated_at));
+            states.push(StateRow::new(
+                *partition,
+                &user.profile.user_id,
+                state,
+                user.version,
+                updated_at,
+            ));
         }
         for (_, user) in &changed {
             profiles.push(ProfileRow::new(&user.profile, updated_at, user.version));
@@ -260,6 +280,8 @@ impl Engine {
 
         self.summary.flushes += 1;
         self.summary.profiles_written += profiles.len() as u64;
+        let users = self.shards.values().map(Shard::users).sum();
+        metrics::publish(&self.summary, users, self.watermark, started.elapsed());
         tracing::debug!(
             profiles = profiles.len(),
             watermark = ?self.watermark,

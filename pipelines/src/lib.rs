@@ -12,6 +12,7 @@
 mod config;
 mod deadlines;
 mod engine;
+mod metrics;
 mod retry;
 mod shard;
 
@@ -46,6 +47,8 @@ pub enum PipelineError {
 pub struct RunSummary {
     /// Events applied to a user's state.
     pub events: u64,
+    /// The same, by type, indexed like [`EventType::ALL`](portrait_core::event::EventType::ALL).
+    pub events_by_type: [u64; 6],
     /// Messages set aside, by reason.
     pub dead_letters: BTreeMap<&'static str, u64>,
     /// Users held at the end.

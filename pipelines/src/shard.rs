@@ -134,7 +134,10 @@ impl Shard {
                 user.state.prune(prune_at.min(watermark), config);
             }
             user.version += 1;
-            let next = user.state.next_change(watermark, config).map(EventTime::millis);
+            let next = user
+                .state
+                .next_change(watermark, config)
+                .map(EventTime::millis);
             self.deadlines.reschedule(slot, user.deadline, next);
             user.deadline = next;
             let mut state = Vec::new();
@@ -217,7 +220,9 @@ mod tests {
         for (days, stage) in [(14, "at_risk"), (30, "dormant"), (60, "churned")] {
             let watermark = last_seen + days * MILLIS_PER_DAY;
             assert_eq!(shard.sweep(EventTime::from_millis(watermark)), 1);
-            let profile = drain(&mut shard, watermark).pop().expect("the user was due");
+            let profile = drain(&mut shard, watermark)
+                .pop()
+                .expect("the user was due");
             assert_eq!(profile.days_inactive, days as u32);
             assert_eq!(profile.lifecycle_stage.as_str(), stage);
         }

@@ -20,7 +20,15 @@ pub fn run(path: Option<&Path>) -> anyhow::Result<()> {
         println!("  note: {name} is set but names no setting; it is ignored");
     }
     let c = &loaded.config;
-    println!("  kafka: brokers {}, topics {}, group {}", c.kafka.brokers, c.kafka.topics.join(","), c.kafka.group);
-    println!("  clickhouse: {} database {}", c.clickhouse.url, c.clickhouse.database);
+    println!(
+        "  kafka: brokers {}, topics {}, group {}",
+        c.kafka.brokers,
+        c.kafka.topics.join(","),
+        c.kafka.group
+    );
+    println!(
+        "  clickhouse: {} database {}",
+        c.clickhouse.url, c.clickhouse.database
+    );
     Ok(())
 }

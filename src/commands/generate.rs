@@ -63,7 +63,10 @@ impl FromStr for Route {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (types, topic) = match s.split_once('=') {
-            Some((types, topic)) => (types.split(',').map(|t| t.trim().to_owned()).collect(), topic),
+            Some((types, topic)) => (
+                types.split(',').map(|t| t.trim().to_owned()).collect(),
+                topic,
+            ),
             None => (Vec::new(), s),
         };
         if topic.trim().is_empty() {

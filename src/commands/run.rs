@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use metrics_exporter_prometheus::PrometheusBuilder;
 use portrait_pipelines::{RunOptions, RunSummary};
 
 use crate::config::Config;
@@ -18,6 +19,7 @@ pub struct Args {
 
 pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = Config::load(path)?.config;
+    let listen = config.metrics.listen.clone();
     let options = RunOptions {
         kafka: config.kafka,
         clickhouse: config.clickhouse,
@@ -32,11 +34,31 @@ pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
         until_end = options.until_end,
         "starting the pipeline"
     );
-    let summary = super::runtime()?
+    let runtime = super::runtime()?;
+    if !listen.is_empty() {
+        serve_metrics(&runtime, &listen);
+    }
+    let summary = runtime
         .block_on(portrait_pipelines::run(options, shutdown_requested()))
         .context("the pipeline stopped")?;
     print_summary(&summary);
     Ok(())
+}
+
+/// Serves Prometheus metrics at `http://{listen}/metrics`. A listener that cannot start is
+/// worth a warning, not a stopped pipeline: the profiles matter more than their gauges.
+fn serve_metrics(runtime: &tokio::runtime::Runtime, listen: &str) {
+    let _entered = runtime.enter();
+    let address: std::net::SocketAddr = listen
+        .parse()
+        .expect("Config::load validated metrics.listen");
+    match PrometheusBuilder::new()
+        .with_http_listener(address)
+        .install()
+    {
+        Ok(()) => tracing::info!("serving metrics at http://{listen}/metrics"),
+        Err(error) => tracing::warn!("not serving metrics at {listen}: {error}"),
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM: the pipeline then flushes, commits and returns.

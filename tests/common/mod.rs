@@ -93,4 +93,3 @@ pub fn expected_rejection(kind: MalformedKind) -> (&'static str, Option<&'static
         MalformedKind::NegativeAmount => ("invalid_value", Some("props.amount")),
     }
 }
-

@@ -26,10 +26,6 @@ const MAX_TRACKED_CATEGORIES: usize = 256;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignalConfig {
-    /// How far the watermark trails the latest event time seen (DESIGN.md "Time"): `W` = max
-    /// ts − lateness. The pipeline computes `W`; signals are evaluated at it. Default 300000
-    /// (5 minutes).
-    pub lateness_ms: u64,
     /// `activated` from this many user messages. Default 3.
     pub activation_messages: u32,
     /// A user message containing one of these marks the user `marketing_averse`. Default
@@ -51,7 +47,6 @@ impl Default for SignalConfig {
     fn default() -> Self {
         let keywords = |words: &[&str]| Keywords::new(words).expect("no empty default keyword");
         SignalConfig {
-            lateness_ms: 5 * 60 * 1000,
             activation_messages: 3,
             marketing_keywords: keywords(&[
                 "退订",

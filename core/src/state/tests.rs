@@ -15,10 +15,13 @@ fn config() -> SignalConfig {
     SignalConfig::default()
 }
 
+/// The pipeline's default lateness (`pipeline.lateness_ms`).
+const LATENESS_MS: i64 = 300_000;
+
 /// `W` = max ts − lateness: where replay mode evaluates the final profiles.
 fn final_watermark(events: &[Event<'_>]) -> EventTime {
     let max = events.iter().map(|e| e.ts).max().expect("events");
-    EventTime::from_millis(max.millis() - config().lateness_ms as i64)
+    EventTime::from_millis(max.millis() - LATENESS_MS)
 }
 
 /// The final watermark and later ones, so that every window empties out step by step.
@@ -256,7 +259,7 @@ fn a_decade_of_heavy_use_fits_in_a_fixed_size() {
         }
         let state = state.as_mut().unwrap();
         max_ts = max_ts.max(ts.millis());
-        let w = EventTime::from_millis(max_ts - config.lateness_ms as i64);
+        let w = EventTime::from_millis(max_ts - LATENESS_MS);
         if w.day() > pruned_day {
             state.prune(w, &config);
             pruned_day = w.day();
