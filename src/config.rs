@@ -225,7 +225,7 @@ fn reject_secrets(file: &Table, source: &str, mistakes: &mut Vec<Mistake>) {
                 message: format!(
                     "{section}.{key} is a secret and is read from the environment only: remove \
                      it from the file and set {}",
-                    env_name(section, key)
+                    env_name(&[section, key])
                 ),
             });
         }
@@ -246,12 +246,42 @@ fn merge(base: &mut Table, overlay: Table) {
     }
 }
 
-fn env_name(section: &str, key: &str) -> String {
-    format!("{ENV_PREFIX}{section}_{key}").to_ascii_uppercase()
+/// `PORTRAIT_` and the key's path, upper case: `["signals", "rfm", "r_days"]` →
+/// `PORTRAIT_SIGNALS_RFM_R_DAYS`.
+fn env_name(path: &[&str]) -> String {
+    format!("{ENV_PREFIX}{}", path.join("_")).to_ascii_uppercase()
 }
 
-/// Applies `PORTRAIT_SECTION_KEY` variables for every `section.key` the defaults know, parsed
-/// to the type of the default value. Returns the overrides applied and the unknown variables.
+/// Every leaf setting below `table`, as (path, default value), depth first.
+fn leaves<'a>(table: &'a Table, prefix: &[&'a str], out: &mut Vec<(Vec<&'a str>, &'a Value)>) {
+    for (key, value) in table {
+        let mut path = prefix.to_vec();
+        path.push(key.as_str());
+        match value {
+            Value::Table(inner) => leaves(inner, &path, out),
+            leaf => out.push((path, leaf)),
+        }
+    }
+}
+
+/// Sets `path` in `table` to `value`, creating the tables on the way.
+fn set_path(table: &mut Table, path: &[&str], value: Value) {
+    let (last, parents) = path.split_last().expect("a setting has a name");
+    let mut table = table;
+    for parent in parents {
+        let entry = table
+            .entry(parent.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        table = match entry {
+            Value::Table(inner) => inner,
+            _ => unreachable!("the defaults make {parent} a table"),
+        };
+    }
+    table.insert(last.to_string(), value);
+}
+
+/// Applies `PORTRAIT_<PATH>` variables for every setting the defaults know, parsed to the type
+/// of the default value. Returns the overrides applied and the unknown variables.
 fn apply_env(
     defaults: &Table,
     merged: &mut Table,
@@ -259,30 +289,13 @@ fn apply_env(
     mistakes: &mut Vec<Mistake>,
 ) -> (Vec<String>, Vec<String>) {
     let mut known = Vec::new();
-    for (section, fields) in defaults {
-        let Some(fields) = fields.as_table() else {
-            continue;
-        };
-        for (key, default) in fields {
-            known.push((
-                env_name(section, key),
-                section.clone(),
-                key.clone(),
-                default,
-            ));
-        }
-    }
+    leaves(defaults, &[], &mut known);
     // Secrets have no default worth serializing (an absent password is `None`), so they are
     // added by hand, as strings.
     let text = Value::String(String::new());
     for (section, key) in SECRETS {
-        if !known.iter().any(|(_, s, k, _)| s == section && k == key) {
-            known.push((
-                env_name(section, key),
-                section.to_string(),
-                key.to_string(),
-                &text,
-            ));
+        if !known.iter().any(|(path, _)| path == &[*section, *key]) {
+            known.push((vec![*section, *key], &text));
         }
     }
 
@@ -294,16 +307,14 @@ fn apply_env(
         if !name.starts_with(ENV_PREFIX) {
             continue;
         }
-        let Some((_, section, key, default)) = known.iter().find(|(n, ..)| *n == name) else {
+        let Some((path, default)) = known.iter().find(|(path, _)| env_name(path) == name) else {
             unknown.push(name);
             continue;
         };
         match parse_like(default, &raw) {
             Ok(value) => {
-                if let Some(Value::Table(fields)) = merged.get_mut(section) {
-                    fields.insert(key.clone(), value);
-                }
-                overrides.push(format!("{section}.{key} from {name}"));
+                set_path(merged, path, value);
+                overrides.push(format!("{} from {name}", path.join(".")));
             }
             Err(expected) => mistakes.push(Mistake {
                 source: name,
@@ -329,13 +340,20 @@ fn parse_like(default: &Value, raw: &str) -> Result<Value, &'static str> {
             "false" | "0" | "no" => Ok(Value::Boolean(false)),
             _ => Err("true or false"),
         },
-        Value::Array(_) => Ok(Value::Array(
+        // Comma-separated, each item parsed like the default's items (strings if it has none).
+        Value::Array(items) => {
+            let like = items
+                .first()
+                .cloned()
+                .unwrap_or(Value::String(String::new()));
             raw.split(',')
                 .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| Value::String(s.to_string()))
-                .collect(),
-        )),
+                .filter(|item| !item.is_empty())
+                .map(|item| parse_like(&like, item))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+                .map_err(|_| "a comma-separated list")
+        }
         Value::Datetime(_) | Value::Table(_) => Err("a value that can be set in the file only"),
     }
 }
@@ -372,6 +390,27 @@ mod tests {
             [
                 "kafka.brokers from PORTRAIT_KAFKA_BROKERS",
                 "kafka.topics from PORTRAIT_KAFKA_TOPICS"
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_settings_have_variables_too() {
+        let loaded = Config::from_layers(
+            None,
+            env(&[
+                ("PORTRAIT_SIGNALS_TOP_CATEGORIES_COUNT", "3"),
+                ("PORTRAIT_SIGNALS_RFM_ORDERS", "20, 8,4,2"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(loaded.config.signals.top_categories.count, 3);
+        assert_eq!(loaded.config.signals.rfm.orders, [20, 8, 4, 2]);
+        assert_eq!(
+            loaded.overrides,
+            [
+                "signals.rfm.orders from PORTRAIT_SIGNALS_RFM_ORDERS",
+                "signals.top_categories.count from PORTRAIT_SIGNALS_TOP_CATEGORIES_COUNT"
             ]
         );
     }

@@ -32,7 +32,7 @@ enum Command {
     /// Apply the ClickHouse migrations in schemas/clickhouse that have not been applied yet.
     Migrate,
     /// Validate the configuration and explain each mistake.
-    CheckConfig,
+    CheckConfig(commands::check_config::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::run(cli.config.as_deref(), args),
         Command::Run(args) => commands::run::run(cli.config.as_deref(), args),
         Command::Migrate => commands::migrate::run(cli.config.as_deref()),
-        Command::CheckConfig => commands::check_config::run(cli.config.as_deref()),
+        Command::CheckConfig(args) => commands::check_config::run(cli.config.as_deref(), args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -100,6 +100,8 @@ struct Engine {
     shards: BTreeMap<i32, Shard>,
     /// Next offset per partition of every record processed so far (applied or dead-lettered).
     processed: NextOffsets,
+    /// What the last successful commit covered; a flush with nothing new skips the commit.
+    committed: NextOffsets,
     /// Bad messages waiting for the next flush.
     dead_letters: Vec<DeadLetter>,
     /// Event-time progress; `None` until the first event.
@@ -139,6 +141,7 @@ impl Engine {
             topics: options.kafka.topics.clone(),
             shards: BTreeMap::new(),
             processed: NextOffsets::new(),
+            committed: NextOffsets::new(),
             dead_letters: Vec::new(),
             watermark: None,
             last_flush: Instant::now(),
@@ -240,7 +243,7 @@ impl Engine {
                 );
             }
         }
-        if changed.is_empty() && self.dead_letters.is_empty() && self.processed.is_empty() {
+        if changed.is_empty() && self.dead_letters.is_empty() && self.processed == self.committed {
             return;
         }
 
@@ -277,6 +280,7 @@ impl Engine {
             self.dead_letters.clear();
         }
         retry("committing offsets", || source.commit(&self.processed)).await;
+        self.committed.clone_from(&self.processed);
 
         self.summary.flushes += 1;
         self.summary.profiles_written += profiles.len() as u64;

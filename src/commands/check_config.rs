@@ -2,11 +2,19 @@
 
 use std::path::Path;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 
 use crate::config::Config;
 
-pub fn run(path: Option<&Path>) -> anyhow::Result<()> {
+#[derive(clap::Args)]
+pub struct Args {
+    /// Also print the effective configuration (defaults, file and environment merged) as TOML.
+    /// Secrets are never printed.
+    #[arg(long)]
+    show: bool,
+}
+
+pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let loaded = match Config::load(path) {
         Ok(loaded) => loaded,
         Err(e) => bail!("{e}\nfix these and run `portrait check-config` again"),
@@ -19,16 +27,9 @@ pub fn run(path: Option<&Path>) -> anyhow::Result<()> {
     for name in &loaded.unknown_env {
         println!("  note: {name} is set but names no setting; it is ignored");
     }
-    let c = &loaded.config;
-    println!(
-        "  kafka: brokers {}, topics {}, group {}",
-        c.kafka.brokers,
-        c.kafka.topics.join(","),
-        c.kafka.group
-    );
-    println!(
-        "  clickhouse: {} database {}",
-        c.clickhouse.url, c.clickhouse.database
-    );
+    if args.show {
+        let text = toml::to_string_pretty(&loaded.config).context("printing the configuration")?;
+        println!("\n{text}");
+    }
     Ok(())
 }
