@@ -395,6 +395,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_states_every_default() {
+        let example = include_str!("../portrait.example.toml");
+        let loaded = Config::from_layers(file(example), env(&[])).unwrap();
+        assert_eq!(
+            Value::try_from(&loaded.config).unwrap(),
+            Value::try_from(Config::default()).unwrap()
+        );
+    }
+
+    #[test]
     fn nested_settings_have_variables_too() {
         let loaded = Config::from_layers(
             None,
