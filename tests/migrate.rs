@@ -2,54 +2,12 @@
 //! `PORTRAIT_CLICKHOUSE_URL`. Each test works in a database of its own, created by the
 //! migration under test and dropped at the end, so tests run in any order and in parallel.
 
-use std::future::Future;
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
+use common::on_fresh_database;
 use portrait_connectors::clickhouse::{
     migrate, migrate_with, ClickHouseConfig, MigrateError, Migration, EMBEDDED,
 };
-
-/// A configuration for a database no other test (or earlier run) uses.
-fn fresh_config(test: &str) -> ClickHouseConfig {
-    let url = std::env::var("PORTRAIT_CLICKHOUSE_URL").unwrap_or_else(|_| {
-        panic!(
-            "PORTRAIT_CLICKHOUSE_URL is not set: run scripts/services up and source .services/env"
-        )
-    });
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_nanos();
-    ClickHouseConfig {
-        url,
-        database: format!("portrait_test_{test}_{}_{nanos}", std::process::id()),
-        ..ClickHouseConfig::default()
-    }
-}
-
-/// Runs `body` on a fresh database and drops the database afterwards, even when `body` panics
-/// (the panic is re-raised once the database is gone).
-async fn on_fresh_database<F, Fut>(test: &str, body: F)
-where
-    F: FnOnce(ClickHouseConfig) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let config = fresh_config(test);
-    let outcome = tokio::spawn(body(config.clone())).await;
-    let server = ClickHouseConfig {
-        database: "default".to_owned(),
-        ..config.clone()
-    };
-    server
-        .client()
-        .query(&format!("DROP DATABASE IF EXISTS `{}`", config.database))
-        .execute()
-        .await
-        .expect("drop the test database");
-    if let Err(err) = outcome {
-        std::panic::resume_unwind(err.into_panic());
-    }
-}
 
 fn names(migrations: &[Migration<'_>]) -> Vec<String> {
     migrations.iter().map(|m| m.name.to_owned()).collect()
