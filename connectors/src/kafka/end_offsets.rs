@@ -16,10 +16,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::config::{KafkaConfig, OffsetReset};
 use super::offsets::{EndOffsets, PartitionEnd};
@@ -45,6 +45,23 @@ pub(super) fn probe_config(config: &KafkaConfig) -> ClientConfig {
         .set("auto.offset.reset", "latest");
     probe
 }
+
+/// The tail reader's client hooks. It asks for end-of-partition events, and librdkafka also
+/// reports each one as a global error; here they are the expected outcome, not worth an
+/// error line in the log.
+struct TailContext;
+
+impl ClientContext for TailContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF) {
+            tracing::debug!(target: "librdkafka", "{reason}");
+        } else {
+            tracing::error!(target: "librdkafka", %error, "{reason}");
+        }
+    }
+}
+
+impl ConsumerContext for TailContext {}
 
 /// Start and end of every partition of `topics`, for `group`.
 pub(super) fn end_offsets(
@@ -162,7 +179,8 @@ fn read_tails(
     if pending.is_empty() {
         return Ok(tails);
     }
-    let reader: BaseConsumer = probe.create().map_err(tail_error)?;
+    let reader: BaseConsumer<TailContext> =
+        probe.create_with_context(TailContext).map_err(tail_error)?;
     reader.assign(&list).map_err(tail_error)?;
     let deadline = Instant::now() + REQUEST_TIMEOUT;
     while !pending.is_empty() {
