@@ -1,16 +1,20 @@
-//! The Kafka connector against the real broker started by `scripts/services up`, found through
-//! `PORTRAIT_KAFKA_BROKERS`. Every test creates its own topics and consumer groups, so tests
+//! The Kafka connector against the real brokers started by `scripts/services up`, found through
+//! `PORTRAIT_KAFKA_BROKERS` (fast, `memory://`) and `PORTRAIT_KAFKA_DURABLE_BROKERS` (correct when
+//! a consumer resumes inside a record batch, `sqlite://`). Every test creates its own topics and consumer groups, so tests
 //! run in any order and in parallel, and a group left behind by an earlier run cannot stall a
 //! join. Waits are polls with deadlines, never sleeps.
 //!
 //! Expected values come from the generator's messages, the broker's watermarks and a
 //! hand-written murmur2 (Kafka's Java partitioner), never from the code under test.
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod common;
 
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use common::{durable_kafka_config, fresh, kafka_config};
 use portrait_connectors::kafka::{
-    check_copartitioned, Admin, AdminError, EndOffsets, KafkaConfig, NextOffsets, Producer, Source,
+    check_copartitioned, Admin, AdminError, EndOffsets, NextOffsets, Producer, Source,
 };
 use portrait_generator::{generate, GeneratorConfig};
 
@@ -18,30 +22,6 @@ use portrait_generator::{generate, GeneratorConfig};
 const DEADLINE: Duration = Duration::from_secs(90);
 /// How long one poll waits for a first message.
 const POLL: Duration = Duration::from_millis(500);
-
-/// A configuration for one test's own topics and group.
-fn config(topics: &[&str], group: &str) -> KafkaConfig {
-    let brokers = std::env::var("PORTRAIT_KAFKA_BROKERS").unwrap_or_else(|_| {
-        panic!(
-            "PORTRAIT_KAFKA_BROKERS is not set: run scripts/services up and source .services/env"
-        )
-    });
-    KafkaConfig {
-        brokers,
-        topics: topics.iter().map(|t| t.to_string()).collect(),
-        group: group.to_owned(),
-        ..KafkaConfig::default()
-    }
-}
-
-/// A name no other test or earlier run uses.
-fn fresh(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_nanos();
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
 
 /// Kafka's `Utils.murmur2`, written from the Java source.
 fn java_murmur2(data: &[u8]) -> u32 {
@@ -166,7 +146,7 @@ fn total_end(ends: &EndOffsets) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_events_round_trip_and_a_restarted_consumer_resumes_at_the_commit() {
     let topic = fresh("portrait-roundtrip");
-    let config = config(&[&topic], &fresh("portrait-roundtrip-group"));
+    let config = kafka_config(&[&topic], &fresh("portrait-roundtrip-group"));
 
     let admin = Admin::new(&config).unwrap();
     admin.create_topics(&[&topic], 4).await.unwrap();
@@ -294,7 +274,7 @@ async fn topics_with_different_partition_counts_are_not_copartitioned() {
         fresh("portrait-chats"),
         fresh("portrait-orders"),
     );
-    let config = config(&[&pages, &chats], &fresh("portrait-admin-group"));
+    let config = kafka_config(&[&pages, &chats], &fresh("portrait-admin-group"));
     let admin = Admin::new(&config).unwrap();
     admin.create_topics(&[&pages, &orders], 3).await.unwrap();
     admin.create_topics(&[&chats], 2).await.unwrap();
@@ -320,7 +300,7 @@ async fn topics_with_different_partition_counts_are_not_copartitioned() {
 #[tokio::test]
 async fn a_missing_topic_is_reported_and_not_created() {
     let missing = fresh("portrait-missing");
-    let config = config(&[&missing], &fresh("portrait-missing-group"));
+    let config = kafka_config(&[&missing], &fresh("portrait-missing-group"));
     let admin = Admin::new(&config).unwrap();
     for _ in 0..2 {
         match admin.partition_counts(&config.topics).await {
@@ -332,8 +312,11 @@ async fn a_missing_topic_is_reported_and_not_created() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_resumes_mid_batch_at_the_committed_offset() {
+    // The durable broker: tansu 0.6's memory:// storage answers a fetch at an offset inside a
+    // record batch with the batches that *start* after it, so the fast broker would lose the
+    // rest of the batch here (docs/offsets.md, "Known broker quirks").
     let topic = fresh("portrait-midbatch");
-    let config = config(&[&topic], &fresh("portrait-midbatch-group"));
+    let config = durable_kafka_config(&[&topic], &fresh("portrait-midbatch-group"));
     Admin::new(&config)
         .unwrap()
         .create_topics(&[&topic], 1)
@@ -375,8 +358,9 @@ async fn a_consumer_resumes_mid_batch_at_the_committed_offset() {
         &resumed,
         &topic,
         |seen| ends.remaining(&seen.processed) == 0,
-        "; if the broker is tansu with memory:// storage, it cannot fetch from inside a record \
-         batch: run it with sqlite:// (PORTRAIT_TANSU_STORAGE=sqlite), see docs/offsets.md",
+        "; if PORTRAIT_KAFKA_DURABLE_BROKERS points at tansu with memory:// storage, it cannot \
+         fetch from inside a record batch: use the sqlite:// broker that scripts/services runs \
+         (kafka-durable), see docs/offsets.md",
     )
     .await;
     assert_eq!(seen.messages, sent[37..]);

@@ -29,8 +29,19 @@ pub fn fresh(prefix: &str) -> String {
 
 /// The local broker, with the given topics and consumer group.
 pub fn kafka_config(topics: &[&str], group: &str) -> KafkaConfig {
+    broker_config("PORTRAIT_KAFKA_BROKERS", topics, group)
+}
+
+/// The local durable broker (tansu with `sqlite://` storage), with the given topics and
+/// consumer group: for tests where a consumer resumes mid-stream or the broker restarts, which
+/// the fast `memory://` broker gets wrong (docs/offsets.md, "Known broker quirks").
+pub fn durable_kafka_config(topics: &[&str], group: &str) -> KafkaConfig {
+    broker_config("PORTRAIT_KAFKA_DURABLE_BROKERS", topics, group)
+}
+
+fn broker_config(variable: &str, topics: &[&str], group: &str) -> KafkaConfig {
     KafkaConfig {
-        brokers: endpoint("PORTRAIT_KAFKA_BROKERS"),
+        brokers: endpoint(variable),
         topics: topics.iter().map(|t| t.to_string()).collect(),
         group: group.to_owned(),
         ..KafkaConfig::default()
