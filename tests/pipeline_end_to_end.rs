@@ -55,7 +55,9 @@ async fn run_until_end(
         .env("PORTRAIT_KAFKA_GROUP", &kafka.group)
         .env("PORTRAIT_CLICKHOUSE_URL", &clickhouse.url)
         .env("PORTRAIT_CLICKHOUSE_DATABASE", &clickhouse.database)
-        .env("PORTRAIT_PIPELINE_DEAD_LETTER_TOPIC", dead_letter_topic);
+        .env("PORTRAIT_PIPELINE_DEAD_LETTER_TOPIC", dead_letter_topic)
+        // Tests run side by side: no shared metrics port.
+        .env("PORTRAIT_METRICS_LISTEN", "");
     let status = tokio::task::spawn_blocking(move || command.status())
         .await
         .unwrap()

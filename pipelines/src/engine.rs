@@ -17,7 +17,8 @@ use portrait_connectors::clickhouse::{
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{
-    check_copartitioned, Admin, DeadLetterProducer, KafkaConfig, NextOffsets, Record, Source,
+    check_copartitioned, Admin, DeadLetterProducer, EndOffsets, KafkaConfig, NextOffsets, Record,
+    Source,
 };
 use portrait_core::event::{decode, DecodeLimits};
 use portrait_core::time::EventTime;
@@ -50,11 +51,9 @@ pub async fn run(
 ) -> Result<RunSummary, PipelineError> {
     let mut engine = Engine::start(&options).await?;
     let source = Source::new(&options.kafka)?;
-    let ends = if options.until_end {
-        Some(source.end_offsets().await?)
-    } else {
-        None
-    };
+    let ends = source.end_offsets().await?;
+    warn_if_resuming(&ends);
+    let ends = options.until_end.then_some(ends);
     tokio::pin!(shutdown);
     loop {
         if let Some(ends) = &ends {
@@ -85,6 +84,24 @@ pub async fn run(
     engine.summary.users = engine.shards.values().map(Shard::users).sum();
     source.close().await;
     Ok(engine.summary)
+}
+
+/// Restoring users' state from `profile_state` when a partition resumes mid-topic is not built
+/// yet, so such a run starts those users from nothing: say so loudly rather than let the
+/// profiles look complete.
+fn warn_if_resuming(ends: &EndOffsets) {
+    for (topic, partition, end) in ends.iter() {
+        if end.start > 0 && end.start < end.end {
+            tracing::warn!(
+                topic,
+                partition,
+                resume_at = end.start,
+                "the group resumes this partition mid-topic, and state restore is not \
+                 implemented yet: profiles of users seen before this offset will be rebuilt \
+                 from the new events only (replay from the start with a fresh group instead)"
+            );
+        }
+    }
 }
 
 /// The running pipeline's state between two calls of its loop.

@@ -8,13 +8,15 @@
 //!
 //! [`run`] owns the loop (`engine.rs`); a [`shard`] holds the users of one source partition;
 //! the [`deadlines`] index lets the sweep visit only users whose profile changes with time.
+//! Those two are public for the benchmarks (`benches/` of the `portrait` package), which
+//! measure them in process; the engine is their only other user.
 
 mod config;
-mod deadlines;
+pub mod deadlines;
 mod engine;
 mod metrics;
 mod retry;
-mod shard;
+pub mod shard;
 
 use std::collections::BTreeMap;
 
