@@ -33,6 +33,8 @@ enum Command {
     Migrate,
     /// Validate the configuration and explain each mistake.
     CheckConfig(commands::check_config::Args),
+    /// Compare the profiles in ClickHouse with the expected ones from `generate --truth`.
+    Verify(commands::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(cli.config.as_deref(), args),
         Command::Migrate => commands::migrate::run(cli.config.as_deref()),
         Command::CheckConfig(args) => commands::check_config::run(cli.config.as_deref(), args),
+        Command::Verify(args) => commands::verify::run(cli.config.as_deref(), args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

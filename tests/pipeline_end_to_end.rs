@@ -5,9 +5,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::fs::File;
+use std::io::BufWriter;
+use std::process::{Command, Output};
 
-use common::profiles::{differences, read_current};
 use portrait_connectors::clickhouse::{migrate, ClickHouseConfig};
 use portrait_connectors::kafka::{Admin, KafkaConfig, Producer};
 use portrait_generator::{generate, Dataset, GeneratorConfig};
@@ -41,15 +42,17 @@ async fn load(test: &str, dataset: &Dataset) -> KafkaConfig {
     kafka
 }
 
-/// Runs `portrait run --until-end` as a separate process, as an operator would.
-async fn run_until_end(
+/// Runs `portrait ARGS` as a separate process, as an operator would, configured through the
+/// environment for this test's topics and database.
+async fn portrait(
+    args: &[&str],
     kafka: &KafkaConfig,
     clickhouse: &ClickHouseConfig,
     dead_letter_topic: &str,
-) {
+) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portrait"));
     command
-        .args(["run", "--until-end"])
+        .args(args)
         .env("PORTRAIT_KAFKA_BROKERS", &kafka.brokers)
         .env("PORTRAIT_KAFKA_TOPICS", kafka.topics.join(","))
         .env("PORTRAIT_KAFKA_GROUP", &kafka.group)
@@ -58,13 +61,19 @@ async fn run_until_end(
         .env("PORTRAIT_PIPELINE_DEAD_LETTER_TOPIC", dead_letter_topic)
         // Tests run side by side: no shared metrics port.
         .env("PORTRAIT_METRICS_LISTEN", "");
-    let status = tokio::task::spawn_blocking(move || command.status())
+    tokio::task::spawn_blocking(move || command.output())
         .await
         .unwrap()
-        .expect("start portrait");
+        .expect("start portrait")
+}
+
+fn assert_success(what: &str, output: &Output) {
     assert!(
-        status.success(),
-        "portrait run --until-end failed: {status}"
+        output.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
 }
 
@@ -98,17 +107,33 @@ async fn profiles_equal_the_ground_truth_and_bad_input_becomes_dead_letters() {
         let kafka = load("e2e", &dataset).await;
         migrate(&clickhouse).await.unwrap();
         let dead_letter_topic = common::fresh("e2e_dead_letters");
-        run_until_end(&kafka, &clickhouse, &dead_letter_topic).await;
+        let run = portrait(
+            &["run", "--until-end"],
+            &kafka,
+            &clickhouse,
+            &dead_letter_topic,
+        );
+        assert_success("portrait run --until-end", &run.await);
 
-        let truth = dataset.truth(LATENESS_MS);
-        let actual = read_current(&clickhouse).await;
-        let diffs = differences(&actual, &truth.profiles);
+        // Every column of every profile against the reference model, by `portrait verify`.
+        let truth = std::env::temp_dir().join(format!("{}.ndjson", common::fresh("e2e_truth")));
+        dataset
+            .truth(LATENESS_MS)
+            .write_ndjson(BufWriter::new(File::create(&truth).unwrap()))
+            .unwrap();
+        let verify = portrait(
+            &["verify", "--truth", truth.to_str().unwrap()],
+            &kafka,
+            &clickhouse,
+            &dead_letter_topic,
+        )
+        .await;
+        std::fs::remove_file(&truth).unwrap();
+        assert_success("portrait verify", &verify);
         assert!(
-            diffs.is_empty(),
-            "{} differences from the ground truth over {} users; the first ones:\n{}",
-            diffs.len(),
-            truth.profiles.len(),
-            diffs[..diffs.len().min(30)].join("\n")
+            String::from_utf8_lossy(&verify.stdout).contains("verified: the 5000 profiles"),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
         );
 
         let letters = clickhouse

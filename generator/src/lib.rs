@@ -3,8 +3,8 @@
 //!
 //! [`generate`] simulates users over a period of days (see `behaviour` for the model) and
 //! returns a [`Dataset`]: the Kafka [`Message`]s a producer sends, and [`Dataset::truth`], the
-//! expected profile of every user, which tests compare with the pipeline's output column by
-//! column. The truth comes from `reference`, a deliberately naive implementation of
+//! expected profile of every user, which [`differences`] compares with the pipeline's output
+//! column by column (`portrait verify`, the tests). The truth comes from `reference`, a deliberately naive implementation of
 //! docs/signals.md. This crate does not depend on `portrait-core`: a checker that shared code
 //! with what it checks would share its bugs.
 //!
@@ -54,4 +54,4 @@ pub use config::{ConfigError, GeneratorConfig};
 pub use dataset::{generate, Dataset, Message};
 pub use malformed::MalformedKind;
 pub use time::{DAY_MS, DEFAULT_START_MS};
-pub use truth::{ExpectedProfile, Truth};
+pub use truth::{differences, ExpectedProfile, Truth, FLOAT_TOLERANCE};

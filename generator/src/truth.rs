@@ -119,6 +119,48 @@ impl Truth {
     }
 }
 
+/// Floats are computed by two implementations summing in different orders; they agree to
+/// this much.
+pub const FLOAT_TOLERANCE: f64 = 1e-9;
+
+/// Compares the profiles a pipeline wrote (`actual`) with the expected ones, column by column,
+/// both sorted by `user_id`. Returns one line per difference, empty when they agree: that the
+/// users differ (and nothing more, as the rows cannot be paired then), or
+/// `user column: got X want Y`. Floats agree within [`FLOAT_TOLERANCE`]; everything else must
+/// be equal.
+pub fn differences(actual: &[ExpectedProfile], expected: &[ExpectedProfile]) -> Vec<String> {
+    let mut out = Vec::new();
+    let ids = |profiles: &[ExpectedProfile]| -> Vec<String> {
+        profiles.iter().map(|p| p.user_id.clone()).collect()
+    };
+    if ids(actual) != ids(expected) {
+        out.push(format!(
+            "users differ: {} written, {} expected",
+            actual.len(),
+            expected.len()
+        ));
+        return out;
+    }
+    for (a, e) in actual.iter().zip(expected) {
+        let a_json = serde_json::to_value(a).expect("profiles serialize");
+        let e_json = serde_json::to_value(e).expect("profiles serialize");
+        for (column, want) in e_json.as_object().expect("a profile is an object") {
+            let got = &a_json[column];
+            if !same(got, want) {
+                out.push(format!("{} {column}: got {got} want {want}", e.user_id));
+            }
+        }
+    }
+    out
+}
+
+fn same(got: &serde_json::Value, want: &serde_json::Value) -> bool {
+    match (got.as_f64(), want.as_f64()) {
+        (Some(g), Some(w)) if got.is_f64() || want.is_f64() => (g - w).abs() <= FLOAT_TOLERANCE,
+        _ => got == want,
+    }
+}
+
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
@@ -191,6 +233,41 @@ mod tests {
         truth.write_ndjson(&mut bytes).unwrap();
         let plain: ExpectedProfile = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(plain, truth.profiles[0]);
+    }
+
+    #[test]
+    fn equal_profiles_have_no_differences_and_floats_agree_within_the_tolerance() {
+        let expected = vec![profile("u1"), profile("u2")];
+        let mut actual = expected.clone();
+        actual[1].churn_risk += FLOAT_TOLERANCE / 2.0;
+        assert_eq!(differences(&actual, &expected), Vec::<String>::new());
+    }
+
+    #[test]
+    fn differences_name_the_user_and_column() {
+        let expected = vec![profile("u1"), profile("u2")];
+        let mut actual = expected.clone();
+        actual[0].page_views = 4;
+        actual[1].revenue += 0.01;
+        actual[1].top_categories.pop();
+        assert_eq!(
+            differences(&actual, &expected),
+            [
+                "u1 page_views: got 4 want 3",
+                "u2 revenue: got 123.46000000000001 want 123.45",
+                r#"u2 top_categories: got ["数码"] want ["数码","books"]"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn different_users_are_one_difference() {
+        let expected = vec![profile("u1"), profile("u2")];
+        let actual = vec![profile("u1")];
+        assert_eq!(
+            differences(&actual, &expected),
+            ["users differ: 1 written, 2 expected"]
+        );
     }
 
     #[test]

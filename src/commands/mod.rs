@@ -4,6 +4,7 @@ pub mod check_config;
 pub mod generate;
 pub mod migrate;
 pub mod run;
+pub mod verify;
 
 /// A current-thread runtime for the commands that talk to Kafka or ClickHouse.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

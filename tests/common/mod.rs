@@ -3,8 +3,6 @@
 //! tests run in any order and in parallel.
 #![allow(dead_code)] // Each test binary uses its own subset.
 
-pub mod profiles;
-
 use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
