@@ -4,20 +4,24 @@
 
 use std::fmt;
 
-use rdkafka::message::{BorrowedHeaders, Headers as _};
+use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
 
 /// The headers of one consumed message, borrowed from its batch like the key and payload.
-#[derive(Clone, Copy, Default)]
-pub struct Headers<'a>(Option<&'a BorrowedHeaders>);
+///
+/// Parsed only when asked for: librdkafka parses a message's headers on the first request, and
+/// the pipeline's input has none to read, so doing it for every message would cost a few
+/// percent of the CPU for nothing (docs/performance.md).
+#[derive(Clone, Copy)]
+pub struct Headers<'a>(&'a BorrowedMessage<'a>);
 
 impl<'a> Headers<'a> {
-    pub(crate) fn new(headers: Option<&'a BorrowedHeaders>) -> Self {
-        Self(headers)
+    pub(crate) fn new(message: &'a BorrowedMessage<'a>) -> Self {
+        Self(message)
     }
 
     /// Every header as `(name, value)`, in order; a header sent without a value has `None`.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a [u8]>)> {
-        let headers = self.0;
+        let headers = self.0.headers();
         let count = headers.map_or(0, |h| h.count());
         (0..count).filter_map(move |index| {
             let header = headers?.try_get(index)?;

@@ -172,7 +172,7 @@ impl Batch<'_> {
             offset: message.offset(),
             key: message.key(),
             payload: message.payload(),
-            headers: Headers::new(message.headers()),
+            headers: Headers::new(message),
         })
     }
 
