@@ -176,12 +176,28 @@ fn mutated(document: &Value, path: &str, value: Option<&Value>) -> Option<Value>
 
 /// A differential test: each valid example with one field removed or replaced by a value of
 /// another type, range or vocabulary. Schema and decoder must agree on every variant, which
-/// finds a rule written on one side only. The values avoid the documented differences (see
-/// the schema's top-level `$comment`): multi-byte user ids near the limit, integers written
-/// as `1.0`, offsets past year 9999, amounts beyond 2^63 cents.
+/// finds a rule written on one side only. The values include each size limit and one past it
+/// (docs/security.md, "Hostile input"), and avoid the documented differences (see the schema's
+/// top-level `$comment`): multi-byte strings near a limit, integers written as `1.0`, offsets
+/// past year 9999, numbers beyond `f64`.
 #[test]
 fn schema_and_decoder_agree_on_every_single_field_change() {
     let schema = schema();
+    let limits = DecodeLimits::default();
+    let items = |count| vec![json!({"category": "c", "price": 1, "qty": 1}); count];
+    let at_and_over_the_limits = [
+        json!("x".repeat(limits.max_string_bytes)),
+        json!("x".repeat(limits.max_string_bytes + 1)),
+        json!("x".repeat(limits.max_text_bytes + 1)),
+        json!(items(limits.max_items)),
+        json!(items(limits.max_items + 1)),
+        json!(limits.max_amount_cents / 100),
+        json!(limits.max_amount_cents as f64 / 100.0 + 0.01),
+        json!(limits.max_qty),
+        json!(limits.max_qty + 1),
+        json!(limits.max_dwell_ms),
+        json!(limits.max_dwell_ms + 1),
+    ];
     let values = [
         json!(null),
         json!(true),
@@ -204,6 +220,7 @@ fn schema_and_decoder_agree_on_every_single_field_change() {
         json!({}),
         json!([{"category": "c", "price": 1, "qty": 1}]),
     ];
+    let values: Vec<_> = values.into_iter().chain(at_and_over_the_limits).collect();
     let mut checked = 0;
     for (name, payload) in fixtures("valid_events") {
         let document: Value = serde_json::from_slice(&payload).unwrap();
@@ -244,6 +261,65 @@ fn payload_over_the_size_limit_is_rejected_by_the_decoder_the_schema_cannot_tell
     );
     let error = decode(payload.as_bytes(), &limits).unwrap_err();
     assert_eq!(error.reason(), "payload_too_large");
+}
+
+/// `1e400` is valid JSON, but no `f64` holds it, so `serde_json` (and the schema validator
+/// behind it) cannot read the document at all. The decoder reads money from its decimal text
+/// and rejects it as over the maximum, like any other large amount.
+#[test]
+fn a_number_beyond_f64_is_too_large_for_the_decoder_and_unreadable_for_the_schema() {
+    for (field, number) in [
+        ("amount", "1e400"),
+        ("amount", "-1e400"),
+        ("discount", "1E+400"),
+    ] {
+        let payload = format!(
+            r#"{{"event_id":"e-1","type":"order","user_id":"u1","ts":0,
+                "props":{{"order_id":"o-1","amount":1,"{field}":{number}}}}}"#
+        )
+        .replace(r#""amount":1,"amount""#, r#""amount""#);
+        assert!(
+            serde_json::from_str::<Value>(&payload).is_err(),
+            "{payload}"
+        );
+        let error = decode(payload.as_bytes(), &DecodeLimits::default()).unwrap_err();
+        let expected = if number.starts_with('-') {
+            "invalid_value"
+        } else {
+            "value_too_large"
+        };
+        assert_eq!(error.reason(), expected, "{number}: {error}");
+        assert_eq!(
+            error.field(),
+            Some(if field == "amount" {
+                "props.amount"
+            } else {
+                "props.discount"
+            })
+        );
+    }
+}
+
+/// `-0` is zero on both sides, where the field takes an integer as where it takes money. (Not a
+/// fixture: the differential test re-serializes fixtures, and serde_json writes `-0` back as
+/// `-0.0`, an integer with a fraction, a documented difference.)
+#[test]
+fn negative_zero_is_zero_for_schema_and_decoder() {
+    let schema = schema();
+    let payloads = [
+        r#"{"event_id":"e-1","type":"page_view","user_id":"u1","ts":-0,"props":{"page":"/","dwell_ms":-0}}"#,
+        r#"{"event_id":"e-1","type":"order","user_id":"u1","ts":0,"props":{"order_id":"o","amount":-0,"discount":-0.0,"items":[{"category":"c","price":-0e3,"qty":1}]}}"#,
+    ];
+    for payload in payloads {
+        assert_eq!(
+            schema_errors(&schema, payload.as_bytes()),
+            Vec::<String>::new(),
+            "{payload}"
+        );
+        let event = decode(payload.as_bytes(), &DecodeLimits::default())
+            .unwrap_or_else(|error| panic!("{payload}: {error}"));
+        assert_eq!(event.ts.millis(), 0);
+    }
 }
 
 fn generated(malformed_rate: f64) -> Vec<Message> {

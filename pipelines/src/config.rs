@@ -1,5 +1,6 @@
 //! The `[pipeline]` section of Portrait's configuration.
 
+use portrait_core::event::DecodeLimits;
 use serde::{Deserialize, Serialize};
 
 /// How the engine batches, flushes and judges time. Every field has a default.
@@ -18,8 +19,9 @@ pub struct PipelineConfig {
     /// Kafka topic that receives every message that fails to decode, with the reason and its
     /// source coordinates in headers. Default `portrait.dead_letters`.
     pub dead_letter_topic: String,
-    /// Largest accepted message, in bytes. Default 65 536.
-    pub max_payload_bytes: usize,
+    /// What a message may hold before it is a dead letter: sizes, lengths, item counts and
+    /// numeric ranges (`[pipeline.limits]`; docs/security.md, "Hostile input").
+    pub limits: DecodeLimits,
 }
 
 impl Default for PipelineConfig {
@@ -30,7 +32,7 @@ impl Default for PipelineConfig {
             flush_max_dirty: 50_000,
             batch_size: 10_000,
             dead_letter_topic: "portrait.dead_letters".to_owned(),
-            max_payload_bytes: 65_536,
+            limits: DecodeLimits::default(),
         }
     }
 }

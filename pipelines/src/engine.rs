@@ -149,10 +149,7 @@ impl Engine {
         Ok(Self {
             pipeline: options.pipeline.clone(),
             signals: options.signals.clone(),
-            limits: DecodeLimits {
-                max_payload_bytes: options.pipeline.max_payload_bytes,
-                ..DecodeLimits::default()
-            },
+            limits: options.pipeline.limits,
             sink,
             dead_letter_producer: DeadLetterProducer::new(&options.kafka)?,
             topics: options.kafka.topics.clone(),

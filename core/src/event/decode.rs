@@ -10,17 +10,52 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::json::{self, object, required, string, JsonType};
+use super::json::{self, object, required, string, string_up_to, JsonType};
 use super::{props, DecodeError, Event, EventType};
 use crate::time::{EventTime, TimeError};
 
-/// Size limits applied before and while decoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The bounds a payload must keep, checked before and while decoding: the defences against
+/// hostile or broken producers (docs/security.md, "Hostile input").
+///
+/// The contract fixes what a value *means* (an amount is `>= 0`, a quantity `>= 1`); these
+/// limits bound how *big* it may be, so that one message costs bounded work and memory, and
+/// nothing downstream (sums of cents, the events archive, keyword scans) meets a value it cannot
+/// hold. Each violation is dead-lettered with its own reason code: `payload_too_large`,
+/// `user_id_too_long`, `too_long`, `too_many_items`, `value_too_large`.
+///
+/// The defaults are far above anything a real producer sends (the generator's largest order
+/// has 3 items and lines of 2,700.00) and far below what would hurt. Plain fields with serde
+/// `default`, so a config file can embed it and set only the limits it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DecodeLimits {
     /// Larger payloads are rejected before any parsing. Default 64 KiB.
     pub max_payload_bytes: usize,
     /// The longest accepted `user_id`, in UTF-8 bytes after unescaping. Default 128 (DESIGN.md).
     pub max_user_id_bytes: usize,
+    /// The longest accepted value of every other free-text field (`event_id`, `page`,
+    /// `category`, `query`, `staff_id`, `order_id`, `coupon_id`, `promo_id`, an item's
+    /// `category`), in UTF-8 bytes after unescaping. Default 2048: a page URL with its tracking
+    /// parameters still fits, where 1024 would reject real traffic; ids and categories are far
+    /// shorter.
+    pub max_string_bytes: usize,
+    /// The longest accepted chat `text`, in UTF-8 bytes after unescaping. Default 16 KiB.
+    /// Text is only scanned for keywords and never stored, so the limit only bounds that scan;
+    /// it is generous because rejecting a message also loses it for activation (4 KiB is about
+    /// 1,400 CJK characters, which one pasted message can exceed).
+    pub max_text_bytes: usize,
+    /// The most `items` one order may list. Default 200.
+    pub max_items: usize,
+    /// The largest `amount`, `discount` and item `price`, in cents, compared with the exact
+    /// decimal value before rounding (as the schema's `maximum` is). Default 10^12 cents
+    /// (10,000,000,000.00): with `max_qty` it keeps one line's `price × qty` within 10^18,
+    /// below `i64::MAX`. It also rejects `1e400`, the text that would be infinity as an `f64`.
+    pub max_amount_cents: i64,
+    /// The largest item `qty`. Default 1,000,000.
+    pub max_qty: u32,
+    /// The longest accepted `dwell_ms`. Default 604,800,000 (7 days): generous, because
+    /// rejecting the view also loses it for the counts, and dwell time feeds no signal.
+    pub max_dwell_ms: u64,
 }
 
 impl Default for DecodeLimits {
@@ -28,6 +63,12 @@ impl Default for DecodeLimits {
         DecodeLimits {
             max_payload_bytes: 65_536,
             max_user_id_bytes: 128,
+            max_string_bytes: 2_048,
+            max_text_bytes: 16_384,
+            max_items: 200,
+            max_amount_cents: 1_000_000_000_000,
+            max_qty: 1_000_000,
+            max_dwell_ms: 604_800_000,
         }
     }
 }
@@ -64,7 +105,9 @@ pub fn decode<'a>(payload: &'a [u8], limits: &DecodeLimits) -> Result<Event<'a>,
     })?;
     let envelope: Envelope<'a> = object(text, "event")?;
 
-    let event_id = required(envelope.event_id, "event_id", event_id)?;
+    let event_id = required(envelope.event_id, "event_id", |raw, path| {
+        event_id(raw, path, limits.max_string_bytes)
+    })?;
     let event_type = required(envelope.event_type, "type", event_type)?;
     let user_id = required(envelope.user_id, "user_id", string)?;
     if user_id.is_empty() {
@@ -78,7 +121,7 @@ pub fn decode<'a>(payload: &'a [u8], limits: &DecodeLimits) -> Result<Event<'a>,
     }
     let ts = required(envelope.ts, "ts", timestamp)?;
     let props = envelope.props.ok_or(DecodeError::MissingField("props"))?;
-    let kind = props::decode(event_type, props)?;
+    let kind = props::decode(event_type, props, limits)?;
     Ok(Event {
         event_id,
         user_id,
@@ -99,8 +142,12 @@ struct Envelope<'a> {
     props: Option<&'a RawValue>,
 }
 
-fn event_id<'a>(raw: &'a RawValue, path: &'static str) -> Result<Cow<'a, str>, DecodeError> {
-    let id = string(raw, path)?;
+fn event_id<'a>(
+    raw: &'a RawValue,
+    path: &'static str,
+    max_bytes: usize,
+) -> Result<Cow<'a, str>, DecodeError> {
+    let id = string_up_to(max_bytes)(raw, path)?;
     if id.is_empty() {
         return Err(DecodeError::InvalidValue {
             field: path,

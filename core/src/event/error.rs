@@ -62,6 +62,33 @@ pub enum DecodeError {
         field: &'static str,
         problem: &'static str,
     },
+
+    /// A string other than `user_id` over its limit ([`DecodeLimits`](super::DecodeLimits)),
+    /// counted in UTF-8 bytes after unescaping.
+    #[error("`{field}` is {len} bytes, over the limit of {limit} bytes")]
+    TooLong {
+        field: &'static str,
+        len: usize,
+        limit: usize,
+    },
+
+    /// An array (an order's `items`) with more elements than the limit.
+    #[error("`{field}` has {count} elements, over the limit of {limit}")]
+    TooManyItems {
+        field: &'static str,
+        count: usize,
+        limit: usize,
+    },
+
+    /// A number above its limit: an amount, a quantity, a dwell time. `text` is the number as
+    /// written (its first 40 bytes), `maximum` the limit in the same unit (money in currency
+    /// units, `10000000000.00`, though the limit is set in cents).
+    #[error("`{field}` is {text}, over the maximum of {maximum}")]
+    ValueTooLarge {
+        field: &'static str,
+        text: String,
+        maximum: String,
+    },
 }
 
 impl DecodeError {
@@ -77,6 +104,9 @@ impl DecodeError {
         "user_id_too_long",
         "invalid_enum_value",
         "invalid_value",
+        "too_long",
+        "too_many_items",
+        "value_too_large",
     ];
 
     /// The stable snake_case code of this error, stored as the dead-letter reason.
@@ -92,19 +122,25 @@ impl DecodeError {
             DecodeError::UserIdTooLong { .. } => "user_id_too_long",
             DecodeError::InvalidEnumValue { .. } => "invalid_enum_value",
             DecodeError::InvalidValue { .. } => "invalid_value",
+            DecodeError::TooLong { .. } => "too_long",
+            DecodeError::TooManyItems { .. } => "too_many_items",
+            DecodeError::ValueTooLarge { .. } => "value_too_large",
         }
     }
 
     /// The field at fault, as a JSON-like path (`props.items[].price`, or `event` for a payload
-    /// that is JSON but not an object); `None` when the payload is too large or not JSON. Worth its own dead-letter column: producers fix
-    /// fields, and grouping by it shows which one.
+    /// that is JSON but not an object); `None` when the payload is too large or not JSON. Worth
+    /// its own dead-letter column: producers fix fields, and grouping by it shows which one.
     pub const fn field(&self) -> Option<&'static str> {
         match self {
             DecodeError::PayloadTooLarge { .. } | DecodeError::InvalidJson { .. } => None,
             DecodeError::MissingField(field)
             | DecodeError::WrongType { field, .. }
             | DecodeError::InvalidEnumValue { field, .. }
-            | DecodeError::InvalidValue { field, .. } => Some(field),
+            | DecodeError::InvalidValue { field, .. }
+            | DecodeError::TooLong { field, .. }
+            | DecodeError::TooManyItems { field, .. }
+            | DecodeError::ValueTooLarge { field, .. } => Some(field),
             DecodeError::UnknownType(_) => Some("type"),
             DecodeError::BadTimestamp { .. } => Some("ts"),
             DecodeError::EmptyUserId | DecodeError::UserIdTooLong { .. } => Some("user_id"),
@@ -157,6 +193,21 @@ mod tests {
                 field: "props.amount",
                 problem: "must not be negative",
             },
+            DecodeError::TooLong {
+                field: "props.page",
+                len: 3000,
+                limit: 2048,
+            },
+            DecodeError::TooManyItems {
+                field: "props.items",
+                count: 201,
+                limit: 200,
+            },
+            DecodeError::ValueTooLarge {
+                field: "props.amount",
+                text: "1e400".into(),
+                maximum: "10000000000.00".into(),
+            },
         ]
     }
 
@@ -192,6 +243,9 @@ mod tests {
                 Some("user_id"),
                 Some("props.direction"),
                 Some("props.amount"),
+                Some("props.page"),
+                Some("props.items"),
+                Some("props.amount"),
             ]
         );
     }
@@ -214,5 +268,17 @@ mod tests {
             "`props.direction` is \"sideways\"; expected one of user, staff"
         );
         assert_eq!(messages[9], "`props.amount` must not be negative");
+        assert_eq!(
+            messages[10],
+            "`props.page` is 3000 bytes, over the limit of 2048 bytes"
+        );
+        assert_eq!(
+            messages[11],
+            "`props.items` has 201 elements, over the limit of 200"
+        );
+        assert_eq!(
+            messages[12],
+            "`props.amount` is 1e400, over the maximum of 10000000000.00"
+        );
     }
 }

@@ -6,10 +6,14 @@
 //! only say "invalid type: integer `5`, expected a string at line 1 column 40"; reading the
 //! slice here lets the decoder say *which* field is wrong in a [`DecodeError`] with a stable
 //! reason, and lets strings stay borrowed and money be read from its decimal digits.
+//!
+//! Readers that check a size limit ([`super::DecodeLimits`]) are built from the limit, e.g.
+//! `string_up_to(max)`, and are passed to [`required`] and [`optional`] like the others.
 
 use std::borrow::Cow;
+use std::fmt;
 
-use serde::de::{Deserialize, IgnoredAny};
+use serde::de::{Deserialize, Deserializer as _, IgnoredAny, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::money::{self, MoneyError};
@@ -20,7 +24,7 @@ use super::DecodeError;
 pub(crate) fn required<'a, T>(
     raw: Option<&'a RawValue>,
     path: &'static str,
-    read: fn(&'a RawValue, &'static str) -> Result<T, DecodeError>,
+    read: impl FnOnce(&'a RawValue, &'static str) -> Result<T, DecodeError>,
 ) -> Result<T, DecodeError> {
     read(raw.ok_or(DecodeError::MissingField(path))?, path)
 }
@@ -29,7 +33,7 @@ pub(crate) fn required<'a, T>(
 pub(crate) fn optional<'a, T>(
     raw: Option<&'a RawValue>,
     path: &'static str,
-    read: fn(&'a RawValue, &'static str) -> Result<T, DecodeError>,
+    read: impl FnOnce(&'a RawValue, &'static str) -> Result<T, DecodeError>,
 ) -> Result<Option<T>, DecodeError> {
     raw.map(|raw| read(raw, path)).transpose()
 }
@@ -69,6 +73,24 @@ pub(crate) fn string<'a>(
     }
 }
 
+/// A reader of a string of at most `max_bytes` UTF-8 bytes after unescaping, else
+/// [`DecodeError::TooLong`].
+pub(crate) fn string_up_to<'a>(
+    max_bytes: usize,
+) -> impl Fn(&'a RawValue, &'static str) -> Result<Cow<'a, str>, DecodeError> {
+    move |raw, path| {
+        let value = string(raw, path)?;
+        if value.len() > max_bytes {
+            return Err(DecodeError::TooLong {
+                field: path,
+                len: value.len(),
+                limit: max_bytes,
+            });
+        }
+        Ok(value)
+    }
+}
+
 /// A string naming one variant of a closed set, such as `direction`.
 pub(crate) fn one_of<E: WireName>(raw: &RawValue, path: &'static str) -> Result<E, DecodeError> {
     let name = string(raw, path)?;
@@ -84,38 +106,137 @@ pub(crate) fn boolean(raw: &RawValue, path: &'static str) -> Result<bool, Decode
     Ok(of_type(raw, path, JsonType::Boolean, "a boolean")? == "true")
 }
 
-/// A non-negative integer written without fraction or exponent, such as a duration.
-pub(crate) fn unsigned(raw: &RawValue, path: &'static str) -> Result<u64, DecodeError> {
-    let text = of_type(raw, path, JsonType::Number, "a non-negative integer")?;
-    text.parse().map_err(|_| DecodeError::InvalidValue {
-        field: path,
-        problem: if text.starts_with('-') {
-            "must not be negative"
-        } else {
-            "must be a whole number below 2^64, without fraction or exponent"
-        },
-    })
+/// A reader of a non-negative integer of at most `max`, written without fraction or exponent,
+/// such as a duration. `-0` is zero, as it is for the schema's `minimum: 0`.
+pub(crate) fn unsigned_up_to(
+    max: u64,
+) -> impl Fn(&RawValue, &'static str) -> Result<u64, DecodeError> {
+    move |raw, path| {
+        let text = of_type(raw, path, JsonType::Number, "a non-negative integer")?;
+        let invalid = |problem| DecodeError::InvalidValue {
+            field: path,
+            problem,
+        };
+        if text.contains(['.', 'e', 'E']) {
+            return Err(invalid(
+                "must be a whole number, without fraction or exponent",
+            ));
+        }
+        let digits = match text.strip_prefix('-') {
+            Some("0") => "0",
+            Some(_) => return Err(invalid("must not be negative")),
+            None => text,
+        };
+        // Only digits remain, so the parse fails only above `u64::MAX`, which is over any limit.
+        match digits.parse::<u64>() {
+            Ok(value) if value <= max => Ok(value),
+            _ => Err(too_large(path, text, max.to_string())),
+        }
+    }
 }
 
-/// Money: a non-negative JSON number, as whole cents (see [`money`]).
-pub(crate) fn money(raw: &RawValue, path: &'static str) -> Result<i64, DecodeError> {
-    let text = of_type(raw, path, JsonType::Number, "a number")?;
-    money::cents(text).map_err(|error| DecodeError::InvalidValue {
-        field: path,
-        problem: match error {
-            MoneyError::Negative => "must not be negative",
-            MoneyError::TooLarge => "is too large (over 2^63 - 1 cents)",
-        },
-    })
+/// A reader of money: a JSON number from 0 to `max_cents` cents, compared exactly, as whole
+/// cents (see [`money`]).
+pub(crate) fn money_up_to(
+    max_cents: i64,
+) -> impl Fn(&RawValue, &'static str) -> Result<i64, DecodeError> {
+    move |raw, path| {
+        let text = of_type(raw, path, JsonType::Number, "a number")?;
+        money::cents(text, max_cents).map_err(|error| match error {
+            MoneyError::Negative => DecodeError::InvalidValue {
+                field: path,
+                problem: "must not be negative",
+            },
+            MoneyError::AboveMaximum => too_large(path, text, money::format_cents(max_cents)),
+        })
+    }
 }
 
-/// The elements of a JSON array, each still raw.
-pub(crate) fn array<'a>(
+/// The elements of a JSON array, each read with `read`, or the first element's error, or
+/// [`DecodeError::TooManyItems`] once there are more than `max_len`.
+///
+/// One pass, without collecting the raw elements first: elements are read as they are met, and
+/// past the limit (or after an error) the rest is only skipped, and counted for the message,
+/// so a hostile array of thousands of elements costs a lexical scan, not thousands of reads.
+pub(crate) fn array_up_to<'a, T>(
     raw: &'a RawValue,
     path: &'static str,
-) -> Result<Vec<&'a RawValue>, DecodeError> {
+    max_len: usize,
+    read: impl FnMut(&'a RawValue) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
     let text = of_type(raw, path, JsonType::Array, "an array")?;
-    serde_json::from_str(text).map_err(DecodeError::invalid_json)
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let elements = Elements {
+        path,
+        max_len,
+        read,
+        _elements: std::marker::PhantomData,
+    };
+    deserializer
+        .deserialize_seq(elements)
+        .map_err(DecodeError::invalid_json)?
+}
+
+/// The serde visitor behind [`array_up_to`]. Its value is itself a `Result`, so that a
+/// [`DecodeError`] passes through serde unchanged instead of becoming a serde message.
+struct Elements<'a, T, F> {
+    path: &'static str,
+    max_len: usize,
+    read: F,
+    _elements: std::marker::PhantomData<fn(&'a RawValue) -> T>,
+}
+
+impl<'a, T, F> Visitor<'a> for Elements<'a, T, F>
+where
+    F: FnMut(&'a RawValue) -> Result<T, DecodeError>,
+{
+    type Value = Result<Vec<T>, DecodeError>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'a>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(element) = seq.next_element::<&'a RawValue>()? {
+            if values.len() == self.max_len {
+                let mut count = values.len() + 1;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    count += 1;
+                }
+                return Ok(Err(DecodeError::TooManyItems {
+                    field: self.path,
+                    count,
+                    limit: self.max_len,
+                }));
+            }
+            match (self.read)(element) {
+                Ok(value) => values.push(value),
+                Err(error) => {
+                    // serde insists on reaching the closing bracket.
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    return Ok(Err(error));
+                }
+            }
+        }
+        Ok(Ok(values))
+    }
+}
+
+/// A [`DecodeError::ValueTooLarge`] for the number `text` at `path`, quoting at most 40 bytes
+/// of it: a hostile number can be 64 KiB of digits.
+fn too_large(path: &'static str, text: &str, maximum: String) -> DecodeError {
+    const QUOTED: usize = 40;
+    // JSON number text is ASCII, so any byte offset is a character boundary.
+    let text = match text.get(..QUOTED) {
+        Some(start) if text.len() > QUOTED => format!("{start}..."),
+        _ => text.to_owned(),
+    };
+    DecodeError::ValueTooLarge {
+        field: path,
+        text,
+        maximum,
+    }
 }
 
 /// The JSON text of `raw` if it has the `wanted` type, else a type error saying `expected`.

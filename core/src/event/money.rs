@@ -11,13 +11,19 @@
 pub(crate) enum MoneyError {
     /// Below zero (even a value that would round to zero cents, as `minimum: 0` in the schema).
     Negative,
-    /// More cents than an `i64` holds.
-    TooLarge,
+    /// Above the maximum (even by less than half a cent, as `maximum` in the schema), which
+    /// includes every amount beyond `i64` cents and a number such as `1e400` that is infinite
+    /// as an `f64`.
+    AboveMaximum,
 }
 
 /// Whole cents of `number`, which must be the text of a valid JSON number
-/// (`-?digits(.digits)?([eE][+-]?digits)?`).
-pub(crate) fn cents(number: &str) -> Result<i64, MoneyError> {
+/// (`-?digits(.digits)?([eE][+-]?digits)?`), if it lies in `0..=max_cents` cents.
+///
+/// Both bounds are checked on the exact decimal value, before rounding: `-0.001` is negative
+/// and `max + 0.001` cents is above the maximum, though they round to 0 and to `max`. `-0` is
+/// zero. The work is linear in the length of the text, whatever its exponent.
+pub(crate) fn cents(number: &str, max_cents: i64) -> Result<i64, MoneyError> {
     let (negative, unsigned) = match number.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, number),
@@ -43,6 +49,8 @@ pub(crate) fn cents(number: &str) -> Result<i64, MoneyError> {
     let cents_len = integer.len() as i64 + exponent + 2;
     let mut whole = 0i64;
     let mut rounding_digit = 0;
+    // Whether a digit below the cents is not zero: the exact value is above `whole` cents.
+    let mut fractional_cents = false;
     for (index, digit) in digits().enumerate() {
         let index = index as i64;
         if index < cents_len {
@@ -51,7 +59,10 @@ pub(crate) fn cents(number: &str) -> Result<i64, MoneyError> {
             if index == cents_len {
                 rounding_digit = digit;
             }
-            break;
+            if digit != 0 {
+                fractional_cents = true;
+                break;
+            }
         }
     }
     // Digits the text does not write, up to the cents position, are zeros.
@@ -62,18 +73,30 @@ pub(crate) fn cents(number: &str) -> Result<i64, MoneyError> {
         }
         whole = push_digit(whole, 0)?;
     }
-    // Only the first dropped digit decides: >= 5 means at least half a cent.
+    if whole > max_cents || (whole == max_cents && fractional_cents) {
+        return Err(MoneyError::AboveMaximum);
+    }
+    // Only the first dropped digit decides: >= 5 means at least half a cent. Such a digit makes
+    // `fractional_cents` true, so `whole < max_cents` here and adding one cannot pass it.
     if rounding_digit >= 5 {
-        whole = whole.checked_add(1).ok_or(MoneyError::TooLarge)?;
+        whole += 1;
     }
     Ok(whole)
+}
+
+/// `cents` as a JSON-style decimal with two fraction digits, as limits are quoted in messages
+/// in the unit the producer writes (`1000000000000` -> `10000000000.00`).
+pub(crate) fn format_cents(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", cents / 100, cents % 100)
 }
 
 fn push_digit(value: i64, digit: i64) -> Result<i64, MoneyError> {
     value
         .checked_mul(10)
         .and_then(|v| v.checked_add(digit))
-        .ok_or(MoneyError::TooLarge)
+        .ok_or(MoneyError::AboveMaximum)
 }
 
 /// The exponent of a JSON number, saturated: beyond ±10^15 the answer is decided anyway
@@ -98,6 +121,11 @@ fn exponent_value(text: &str) -> i64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Cents with no maximum but `i64`'s own.
+    fn cents(number: &str) -> Result<i64, MoneyError> {
+        super::cents(number, i64::MAX)
+    }
 
     #[test]
     fn two_decimal_amounts_are_exact() {
@@ -141,11 +169,52 @@ mod tests {
     #[test]
     fn amounts_beyond_i64_cents_are_too_large() {
         assert_eq!(cents("92233720368547758.07"), Ok(i64::MAX));
-        assert_eq!(cents("92233720368547758.08"), Err(MoneyError::TooLarge));
+        assert_eq!(cents("92233720368547758.08"), Err(MoneyError::AboveMaximum));
         assert_eq!(cents("92233720368547758.065"), Ok(i64::MAX));
-        assert_eq!(cents("92233720368547758.075"), Err(MoneyError::TooLarge));
-        assert_eq!(cents("1e17"), Err(MoneyError::TooLarge));
-        assert_eq!(cents("1e99999999999999999999"), Err(MoneyError::TooLarge));
+        assert_eq!(
+            cents("92233720368547758.075"),
+            Err(MoneyError::AboveMaximum)
+        );
+        assert_eq!(cents("1e17"), Err(MoneyError::AboveMaximum));
+        assert_eq!(
+            cents("1e99999999999999999999"),
+            Err(MoneyError::AboveMaximum)
+        );
+    }
+
+    #[test]
+    fn the_maximum_is_checked_on_the_exact_value_before_rounding() {
+        let max = 1_000_000_000_000; // 10,000,000,000.00
+        assert_eq!(super::cents("10000000000", max), Ok(max));
+        assert_eq!(super::cents("10000000000.00", max), Ok(max));
+        assert_eq!(super::cents("1e10", max), Ok(max));
+        assert_eq!(super::cents("9999999999.995", max), Ok(max));
+        assert_eq!(super::cents("9999999999.9949999", max), Ok(max - 1));
+        // Rounds to the maximum, but is above it: as the schema's `maximum` says.
+        assert_eq!(
+            super::cents("10000000000.001", max),
+            Err(MoneyError::AboveMaximum)
+        );
+        assert_eq!(
+            super::cents("10000000000.0000000001", max),
+            Err(MoneyError::AboveMaximum)
+        );
+        assert_eq!(
+            super::cents("10000000000.01", max),
+            Err(MoneyError::AboveMaximum)
+        );
+        assert_eq!(super::cents("1e400", max), Err(MoneyError::AboveMaximum));
+        assert_eq!(super::cents("1E+400", max), Err(MoneyError::AboveMaximum));
+        assert_eq!(super::cents("0.1", 0), Err(MoneyError::AboveMaximum));
+        assert_eq!(super::cents("0.00", 0), Ok(0));
+        assert_eq!(super::cents("-0", 0), Ok(0));
+    }
+
+    #[test]
+    fn limits_are_quoted_as_decimals() {
+        assert_eq!(format_cents(1_000_000_000_000), "10000000000.00");
+        assert_eq!(format_cents(5), "0.05");
+        assert_eq!(format_cents(i64::MIN), "-92233720368547758.08");
     }
 
     proptest! {
@@ -167,6 +236,17 @@ mod tests {
         #[test]
         fn any_json_number_text_never_panics(text in "-?(0|[1-9][0-9]{0,25})(\\.[0-9]{1,25})?([eE][+-]?[0-9]{1,25})?") {
             let _ = cents(&text);
+        }
+
+        #[test]
+        fn within_the_maximum_exactly_when_the_exact_value_is(
+            units in 0u64..2_000, thousandths in 0u64..1000, max in 0i64..200_000,
+        ) {
+            // x.yyz is 10 × (x.yyz) cents exactly; compare in tenths of a cent.
+            let text = format!("{units}.{thousandths:03}");
+            let tenths = units * 1000 + thousandths;
+            let within = tenths <= (max as u64) * 10;
+            prop_assert_eq!(super::cents(&text, max).is_ok(), within, "{} against {}", text, max);
         }
     }
 }
