@@ -59,6 +59,10 @@ async fn portrait(
         .env("PORTRAIT_CLICKHOUSE_URL", &clickhouse.url)
         .env("PORTRAIT_CLICKHOUSE_DATABASE", &clickhouse.database)
         .env("PORTRAIT_PIPELINE_DEAD_LETTER_TOPIC", dead_letter_topic)
+        // Flush often and in small batches: many flushes, sweeps and prunes in between are
+        // what the final profiles must not depend on.
+        .env("PORTRAIT_PIPELINE_REPLAY_FLUSH_INTERVAL_MS", "300")
+        .env("PORTRAIT_PIPELINE_FLUSH_MAX_DIRTY", "1000")
         // Tests run side by side: no shared metrics port.
         .env("PORTRAIT_METRICS_LISTEN", "");
     tokio::task::spawn_blocking(move || command.output())

@@ -109,6 +109,8 @@ struct Engine {
     pipeline: PipelineConfig,
     signals: SignalConfig,
     limits: DecodeLimits,
+    /// `flush_interval_ms`, or `replay_flush_interval_ms` in a bounded run.
+    flush_interval_ms: u64,
     sink: ClickHouseSink,
     dead_letter_producer: DeadLetterProducer,
     /// Input topic names; a record's topic is looked up here to find its index.
@@ -150,6 +152,11 @@ impl Engine {
             pipeline: options.pipeline.clone(),
             signals: options.signals.clone(),
             limits: options.pipeline.limits,
+            flush_interval_ms: if options.until_end {
+                options.pipeline.replay_flush_interval_ms
+            } else {
+                options.pipeline.flush_interval_ms
+            },
             sink,
             dead_letter_producer: DeadLetterProducer::new(&options.kafka)?,
             topics: options.kafka.topics.clone(),
@@ -228,8 +235,7 @@ impl Engine {
     }
 
     fn until_next_flush(&self) -> Duration {
-        Duration::from_millis(self.pipeline.flush_interval_ms)
-            .saturating_sub(self.last_flush.elapsed())
+        Duration::from_millis(self.flush_interval_ms).saturating_sub(self.last_flush.elapsed())
     }
 
     fn flush_due(&self) -> bool {
