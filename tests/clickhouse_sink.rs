@@ -53,6 +53,16 @@ async fn write(sink: &ClickHouseSink, batch: SinkBatch<'_>) {
     sink.write(&batch).await.expect("write the batch");
 }
 
+/// Writes one profile row, as a flush with one changed user does.
+async fn write_profile(sink: &ClickHouseSink, profile: &Profile, written_at_ms: i64, version: u64) {
+    let rows = [ProfileRow::new(profile, written_at_ms, version)];
+    let batch = SinkBatch {
+        profiles: &rows,
+        ..SinkBatch::default()
+    };
+    write(sink, batch).await;
+}
+
 /// A user early in their life: no orders, so every RFM column and the purchasing power are
 /// NULL, and no contact yet.
 fn first_version() -> Profile {
@@ -245,39 +255,15 @@ async fn the_current_view_shows_every_column_of_the_latest_version() {
         let first_written_at = (MAY_1_NOON + HOUR + 55 * 60) * 1000 + 999;
         let second_written_at = (MAY_1_NOON + 34 * DAY + 12 * HOUR) * 1000;
 
-        let rows = [ProfileRow::new(&first, first_written_at, 1)];
-        write(
-            &sink,
-            SinkBatch {
-                profiles: &rows,
-                ..SinkBatch::default()
-            },
-        )
-        .await;
+        write_profile(&sink, &first, first_written_at, 1).await;
         assert_eq!(current_profiles(&config).await, [expected_first_version()]);
 
-        let rows = [ProfileRow::new(&second, second_written_at, 2)];
-        write(
-            &sink,
-            SinkBatch {
-                profiles: &rows,
-                ..SinkBatch::default()
-            },
-        )
-        .await;
+        write_profile(&sink, &second, second_written_at, 2).await;
         assert_eq!(current_profiles(&config).await, [expected_second_version()]);
 
         // A retried flush re-sends version 1 after version 2: the version decides, not the
         // arrival order, so the view still shows version 2 while the table holds all three.
-        let rows = [ProfileRow::new(&first, first_written_at, 1)];
-        write(
-            &sink,
-            SinkBatch {
-                profiles: &rows,
-                ..SinkBatch::default()
-            },
-        )
-        .await;
+        write_profile(&sink, &first, first_written_at, 1).await;
         assert_eq!(current_profiles(&config).await, [expected_second_version()]);
         let stored = select_json(&config, "SELECT count() AS rows FROM user_profiles").await;
         assert_eq!(stored, [json!({ "rows": 3 })]);
