@@ -15,7 +15,10 @@
 //! - [`signals`]: the definitions of docs/signals.md, one module per signal family, and
 //!   [`signals::SignalConfig`], their thresholds.
 //! - [`profile`]: [`profile::Profile`], the evaluated `user_profiles` row.
+//! - [`alerts`]: [`alerts::StageTimeline`], one user's stage followed in event time, and the
+//!   [`alerts::Alert`]s its transitions raise.
 
+pub mod alerts;
 pub mod event;
 pub mod profile;
 pub mod signals;

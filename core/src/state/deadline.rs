@@ -37,7 +37,7 @@ impl ProfileState {
         let reactivated_at = self.reactivated_at(config);
         let now = self.windowed(watermark, reactivated_at, config);
         let tick = [
-            elapsed::next_tick(self.inactive_since(), watermark),
+            elapsed::next_tick(self.lifecycle().inactive_since(), watermark),
             self.last_order
                 .and_then(|last| elapsed::next_tick(last, watermark)),
         ]

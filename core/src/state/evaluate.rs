@@ -6,12 +6,11 @@
 //! is what lets [`ProfileState::next_change`] find the next change without evaluating whole
 //! profiles.
 
+use super::lifecycle::Lifecycle;
 use super::ProfileState;
 use crate::profile::{money, seconds, Profile};
-use crate::signals::churn::risk::churn_risk;
-use crate::signals::churn::stage::{lifecycle_stage, StageInputs};
 use crate::signals::value::rfm::Rfm;
-use crate::signals::{activity, churn, elapsed, promotion, LifecycleStage, SignalConfig};
+use crate::signals::{activity, elapsed, promotion, LifecycleStage, SignalConfig};
 use crate::time::EventTime;
 
 /// The columns that change with the watermark.
@@ -55,7 +54,7 @@ impl ProfileState {
             events_7d: windowed.events_7d,
             events_prev_28d: windowed.events_prev_28d,
             frequency_drop: windowed.frequency_drop,
-            hard_churned: self.hard_churned(),
+            hard_churned: self.lifecycle().hard_churned(),
             marketing_averse: self.marketing_averse,
             reactivated_at: reactivated_at.map(seconds),
             lifecycle_stage: windowed.lifecycle_stage,
@@ -81,33 +80,15 @@ impl ProfileState {
         reactivated_at: Option<EventTime>,
         config: &SignalConfig,
     ) -> Windowed {
-        let today = watermark.day();
-        let active_days = self.days.active_days();
-        let days_inactive = elapsed::whole_days(self.inactive_since(), watermark);
-        let (events_7d, events_prev_28d) = churn::recent_counts(active_days, today);
-        let frequency_drop = churn::frequency_drop(events_7d, events_prev_28d);
-        let hard_churned = self.hard_churned();
-        let stage = StageInputs {
-            hard_churned,
-            days_inactive,
-            frequency_drop,
-            events_prev_28d,
-            reactivated_on: reactivated_at.map(EventTime::day),
-            first_seen_on: self.first_seen.day(),
-        };
+        let churn = self.lifecycle().signals(watermark, reactivated_at, config);
         Windowed {
-            active_days_30d: activity::active_days_30d(active_days, today),
-            days_inactive,
-            events_7d,
-            events_prev_28d,
-            frequency_drop,
-            lifecycle_stage: lifecycle_stage(&stage, today, &config.lifecycle),
-            churn_risk: churn_risk(
-                hard_churned,
-                days_inactive,
-                frequency_drop,
-                config.lifecycle.churned_days,
-            ),
+            active_days_30d: activity::active_days_30d(self.days.active_days(), watermark.day()),
+            days_inactive: churn.days_inactive,
+            events_7d: churn.events_7d,
+            events_prev_28d: churn.events_prev_28d,
+            frequency_drop: churn.frequency_drop,
+            lifecycle_stage: churn.stage,
+            churn_risk: churn.churn_risk,
             rfm: self.last_order.map(|last| {
                 let recency_days = elapsed::whole_days(last, watermark);
                 Rfm::score(recency_days, self.orders, self.revenue_cents, &config.rfm)
@@ -115,17 +96,17 @@ impl ProfileState {
         }
     }
 
-    /// `days_inactive` counts from here: the last user-initiated event, or the first event
-    /// when there is none.
-    pub(super) fn inactive_since(&self) -> EventTime {
-        self.last_active.unwrap_or(self.first_seen)
+    /// The fields the churn columns are computed from.
+    pub(super) fn lifecycle(&self) -> Lifecycle<'_> {
+        Lifecycle {
+            first_seen: self.first_seen,
+            last_active: self.last_active,
+            last_churn: self.last_churn,
+            days: &self.days,
+        }
     }
 
     pub(super) fn reactivated_at(&self, config: &SignalConfig) -> Option<EventTime> {
-        self.days.reactivated_at(config.reactivation_gap_days)
-    }
-
-    fn hard_churned(&self) -> bool {
-        churn::hard_churned(self.last_churn, self.last_active)
+        self.lifecycle().reactivated_at(config)
     }
 }

@@ -21,6 +21,7 @@ pub(crate) mod codec;
 pub(crate) mod days;
 mod deadline;
 mod evaluate;
+pub(crate) mod lifecycle;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,345 @@
+//! [`StageTimeline`]: one user's lifecycle stage followed in event time, decided up to a cursor.
+//!
+//! The profile row says where a user stands at the watermark; an alert says *when* the user
+//! moved. `stage(t)` is the stage of the events with `ts <= t` evaluated at `W = t`, a step
+//! function that changes at event instants and, between events, at the instants where time
+//! alone moves it (a `days_inactive` threshold, a midnight where a window edge passes an
+//! active day or `reactivated`/`new` expire). The timeline walks that function up to a
+//! *cursor* chosen by the pipeline (the alert decision point, `docs/alerts.md`): events after
+//! the cursor wait in `pending`, so a transition is decided only once every event before it is
+//! in, and each transition gets its own time, however many lie between two flushes.
+//!
+//! The timeline keeps its own copy of the fields the stage reads (as of the cursor), apart
+//! from the profile's state (as of every event applied): the profile runs up to the lateness
+//! ahead of the alerts. Events are applied to it in time order, which is what makes the
+//! `reactivated` comeback and the activation instant simple to see.
+
+use super::reason::{reason, Context};
+use super::{Alert, AlertKind, AlertRules, AlertSnapshot};
+use crate::event::{Direction, Event, EventKind};
+use crate::profile::seconds;
+use crate::signals::activity::is_user_initiated;
+use crate::signals::churn::{is_hard_churn, PREVIOUS_WINDOW_END, RECENT_WINDOW};
+use crate::signals::{LifecycleStage, SignalConfig};
+use crate::state::days::DayLog;
+use crate::state::lifecycle::{ChurnSignals, Lifecycle};
+use crate::time::{Day, EventTime, MILLIS_PER_DAY};
+
+/// What the stage needs to know of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Not user-initiated nor hard churn: it only makes the user exist.
+    Seen,
+    /// User-initiated, other than a message.
+    Active,
+    /// A chat message from the user: user-initiated, and it counts towards activation.
+    Message,
+    /// A hard-churn event.
+    Churn,
+}
+
+impl Class {
+    fn of(kind: &EventKind<'_>) -> Class {
+        match kind {
+            EventKind::ChatMessage(chat) if chat.direction == Direction::User => Class::Message,
+            kind if is_user_initiated(kind) => Class::Active,
+            kind if is_hard_churn(kind) => Class::Churn,
+            _ => Class::Seen,
+        }
+    }
+}
+
+/// An event after the cursor, waiting to be decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Pending {
+    ts: EventTime,
+    class: Class,
+}
+
+/// The user's history as of the cursor: the fields the stage reads.
+#[derive(Debug, Clone, PartialEq)]
+struct History {
+    first_seen: EventTime,
+    last_active: Option<EventTime>,
+    last_churn: Option<EventTime>,
+    days: DayLog,
+    messages_sent: u64,
+    /// `stage(cursor)`; `None` until the first instant is settled.
+    stage: Option<LifecycleStage>,
+    /// Whether the activation alert's instant has been decided.
+    activated: bool,
+}
+
+impl History {
+    fn new(ts: EventTime) -> Self {
+        History {
+            first_seen: ts,
+            last_active: None,
+            last_churn: None,
+            days: DayLog::default(),
+            messages_sent: 0,
+            stage: None,
+            activated: false,
+        }
+    }
+
+    fn apply(&mut self, ts: EventTime, class: Class) {
+        self.first_seen = self.first_seen.min(ts);
+        match class {
+            Class::Seen => {}
+            Class::Active | Class::Message => {
+                self.last_active = self.last_active.max(Some(ts));
+                self.days.record_active(ts);
+                if class == Class::Message {
+                    self.messages_sent += 1;
+                }
+            }
+            Class::Churn => {
+                self.last_churn = self.last_churn.max(Some(ts));
+                self.days.record_churn(ts);
+            }
+        }
+    }
+
+    fn lifecycle(&self) -> Lifecycle<'_> {
+        Lifecycle {
+            first_seen: self.first_seen,
+            last_active: self.last_active,
+            last_churn: self.last_churn,
+            days: &self.days,
+        }
+    }
+
+    fn signals(&self, at: EventTime, config: &SignalConfig) -> ChurnSignals {
+        let lifecycle = self.lifecycle();
+        lifecycle.signals(at, lifecycle.reactivated_at(config), config)
+    }
+
+    /// The first instant in `(after, limit]` at which time alone changes the stage.
+    fn next_stage_change(
+        &self,
+        after: EventTime,
+        limit: EventTime,
+        config: &SignalConfig,
+    ) -> Option<EventTime> {
+        let stage = self.stage?;
+        let t = &config.lifecycle;
+        let since = self.lifecycle().inactive_since().millis();
+        let thresholds = [t.at_risk_days, t.dormant_days, t.churned_days]
+            .map(|days| EventTime::from_millis(since + i64::from(days) * MILLIS_PER_DAY));
+        // Within a day nothing but a threshold can change the stage: most calls (between two
+        // events of one day) end here, without allocating.
+        let earliest = thresholds
+            .into_iter()
+            .filter(|&at| at > after)
+            .fold(after.day().plus(1).start(), EventTime::min);
+        if earliest > limit {
+            return None;
+        }
+
+        let reactivated_at = self.lifecycle().reactivated_at(config);
+        let window_edges = self.days.active_days().iter().flat_map(|d| {
+            [RECENT_WINDOW, PREVIOUS_WINDOW_END].map(|window| d.day.plus(window).start())
+        });
+        let expiries = [
+            reactivated_at.map(EventTime::day),
+            Some(self.first_seen.day()),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|day| i32::try_from(i64::from(day.get()) + i64::from(t.recent_days)).ok())
+        .map(|day| Day::new(day).start());
+        let mut candidates: Vec<EventTime> = thresholds
+            .into_iter()
+            .chain(window_edges)
+            .chain(expiries)
+            .filter(|&at| after < at && at <= limit)
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .find(|&at| self.lifecycle().signals(at, reactivated_at, config).stage != stage)
+    }
+}
+
+/// One user's stage in event time, decided up to a cursor, and the alerts it raised.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageTimeline {
+    /// The events up to the cursor; `None` until the first one is decided.
+    history: Option<History>,
+    /// Events after the cursor, in arrival order.
+    pending: Vec<Pending>,
+    /// Every instant up to this one is decided.
+    cursor: Option<EventTime>,
+    /// An event arrived at or before the cursor: `stage(cursor)` must be looked at again.
+    recheck: bool,
+    /// When each kind last fired (by `AlertKind` index), for the cooldown.
+    fired: [Option<EventTime>; AlertKind::ALL.len()],
+}
+
+/// What [`StageTimeline::advance`] decides with, and where its alerts go.
+struct Decide<'a, F> {
+    user_id: &'a str,
+    config: &'a SignalConfig,
+    rules: &'a AlertRules,
+    out: F,
+}
+
+impl StageTimeline {
+    /// Takes in one event. Returns `false` if the event is too late for the alerts: its time
+    /// is at or before the cursor, whose transitions are decided already. It still counts
+    /// from then on, and a change it makes is raised at the cursor by the next `advance`.
+    pub fn record(&mut self, event: &Event<'_>) -> bool {
+        let (ts, class) = (event.ts, Class::of(&event.kind));
+        if self.cursor.is_some_and(|cursor| ts <= cursor) {
+            self.history
+                .get_or_insert_with(|| History::new(ts))
+                .apply(ts, class);
+            self.recheck = true;
+            return false;
+        }
+        // Once the user exists, an event that is neither activity nor churn cannot move the
+        // stage: `first_seen` is earlier already.
+        if class != Class::Seen || self.history.is_none() {
+            self.pending.push(Pending { ts, class });
+        }
+        true
+    }
+
+    /// The earliest decision point at which [`StageTimeline::advance`] has something to do:
+    /// an event to decide, a change time alone makes, or a late event to look at.
+    pub fn next_due(&self, config: &SignalConfig) -> Option<EventTime> {
+        if self.recheck {
+            return self.cursor;
+        }
+        let first_pending = self.pending.iter().map(|p| p.ts).min();
+        let next_change = self
+            .history
+            .as_ref()
+            .zip(self.cursor)
+            .and_then(|(h, cursor)| {
+                h.next_stage_change(cursor, first_pending.unwrap_or(EventTime::MAX), config)
+            });
+        first_pending.into_iter().chain(next_change).min()
+    }
+
+    /// Decides every instant up to `to`, in time order, and hands each alert to `out`.
+    /// A `to` at or before the cursor decides nothing new.
+    pub fn advance(
+        &mut self,
+        user_id: &str,
+        to: EventTime,
+        config: &SignalConfig,
+        rules: &AlertRules,
+        out: impl FnMut(Alert),
+    ) {
+        let mut decide = Decide {
+            user_id,
+            config,
+            rules,
+            out,
+        };
+        if std::mem::take(&mut self.recheck) {
+            let cursor = self
+                .cursor
+                .expect("only an event before the cursor sets recheck");
+            self.settle(cursor, None, &mut decide);
+        }
+        if self.cursor.is_some_and(|cursor| to <= cursor) {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable_by_key(|p| p.ts);
+        let due = pending.partition_point(|p| p.ts <= to);
+        for instant in pending[..due].chunk_by(|a, b| a.ts == b.ts) {
+            let ts = instant[0].ts;
+            self.run_ticks(EventTime::from_millis(ts.millis() - 1), &mut decide);
+            let history = self.history.get_or_insert_with(|| History::new(ts));
+            let previous_active = history.last_active;
+            for event in instant {
+                history.apply(event.ts, event.class);
+            }
+            self.cursor = Some(ts);
+            self.settle(ts, previous_active, &mut decide);
+        }
+        self.run_ticks(to, &mut decide);
+        pending.drain(..due);
+        self.pending = pending;
+        self.cursor = Some(to);
+        if let Some(history) = &mut self.history {
+            history.days.prune(to, config.reactivation_gap_days);
+        }
+    }
+
+    /// Decides the changes time alone makes after the cursor, up to `limit`.
+    fn run_ticks<F: FnMut(Alert)>(&mut self, limit: EventTime, decide: &mut Decide<'_, F>) {
+        while let Some(at) = self
+            .history
+            .as_ref()
+            .zip(self.cursor)
+            .and_then(|(history, cursor)| history.next_stage_change(cursor, limit, decide.config))
+        {
+            self.cursor = Some(at);
+            self.settle(at, None, decide);
+        }
+    }
+
+    /// Evaluates `stage(at)` with every event up to `at` applied, and raises what changed: a
+    /// stage alert if the stage moved, the activation alert once enough messages are in.
+    /// `previous_active` is `last_active` before the events at `at`, when they triggered this
+    /// (it words a comeback's reason).
+    fn settle<F: FnMut(Alert)>(
+        &mut self,
+        at: EventTime,
+        previous_active: Option<EventTime>,
+        decide: &mut Decide<'_, F>,
+    ) {
+        let history = self.history.as_mut().expect("settled after an event");
+        let signals = history.signals(at, decide.config);
+        let before = history.stage.replace(signals.stage);
+        let entered = (before != Some(signals.stage))
+            .then(|| AlertKind::entering(signals.stage))
+            .flatten();
+        let activated = !history.activated
+            && history.messages_sent >= u64::from(decide.config.activation_messages);
+        history.activated |= activated;
+        let raised = [entered, activated.then_some(AlertKind::Activated)];
+        for kind in raised.into_iter().flatten() {
+            let last = &mut self.fired[kind as usize];
+            if last.is_some_and(|last| at.millis() - last.millis() < decide.rules.cooldown_ms()) {
+                continue;
+            }
+            *last = Some(at);
+            let context = Context {
+                kind,
+                at,
+                signals: &signals,
+                thresholds: &decide.config.lifecycle,
+                last_active: history.last_active,
+                previous_active,
+                last_churn: history.last_churn,
+                first_seen: history.first_seen,
+                messages_sent: history.messages_sent,
+            };
+            (decide.out)(Alert {
+                user_id: decide.user_id.to_owned(),
+                kind,
+                at,
+                stage_before: before,
+                stage_after: signals.stage,
+                reason: reason(&context),
+                snapshot: AlertSnapshot {
+                    days_inactive: signals.days_inactive,
+                    events_7d: signals.events_7d,
+                    events_prev_28d: signals.events_prev_28d,
+                    frequency_drop: signals.frequency_drop,
+                    churn_risk: signals.churn_risk,
+                    hard_churned: signals.hard_churned,
+                    messages_sent: history.messages_sent,
+                    last_active_at: history.last_active.map(seconds),
+                },
+            });
+        }
+    }
+}
