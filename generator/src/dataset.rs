@@ -9,6 +9,7 @@ use crate::behaviour::Persona;
 use crate::config::GeneratorConfig;
 use crate::encode::encode;
 use crate::event::Event;
+use crate::expected_alerts::ExpectedAlert;
 use crate::malformed::MalformedKind;
 use crate::reference;
 use crate::simulate::simulate;
@@ -208,6 +209,20 @@ impl Dataset {
             profiles,
         }
     }
+
+    /// The alerts the pipeline must send by the end of a replay: every alert at or before the
+    /// truth's watermark `max_event_ms − lateness_ms`, from the reference model over the valid
+    /// events, sorted by (user_id, at_ms, kind).
+    pub fn expected_alerts(&self, lateness_ms: i64) -> Vec<ExpectedAlert> {
+        let bound = self.max_event_ms - lateness_ms;
+        let mut alerts: Vec<ExpectedAlert> = self
+            .users
+            .iter()
+            .flat_map(|u| reference::expected_alerts(&u.id, &u.events, bound))
+            .collect();
+        alerts.sort();
+        alerts
+    }
 }
 
 #[cfg(test)]
@@ -218,6 +233,7 @@ mod tests {
 
     use super::*;
     use crate::arrival::MAX_ARRIVAL_DELAY_MS;
+    use crate::expected_alerts::ALERT_KINDS;
 
     fn small(malformed_rate: f64) -> GeneratorConfig {
         GeneratorConfig {
@@ -333,6 +349,46 @@ mod tests {
             .windows(2)
             .all(|w| w[0].user_id < w[1].user_id));
         assert_eq!(truth.profiles[0].user_id, "u000000");
+    }
+
+    #[test]
+    fn expected_alerts_reach_every_kind_within_the_bound_and_are_deterministic() {
+        let config = GeneratorConfig {
+            users: 200,
+            days: 90,
+            ..GeneratorConfig::default()
+        };
+        let dataset = generate(&config);
+        let alerts = dataset.expected_alerts(300_000);
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for alert in &alerts {
+            *kinds.entry(alert.kind.as_str()).or_insert(0) += 1;
+        }
+        println!("{} alerts: {kinds:?}", alerts.len());
+        assert_eq!(kinds.keys().copied().collect::<Vec<_>>(), ALERT_KINDS);
+        assert!(alerts.windows(2).all(|w| w[0] < w[1]));
+        let bound = dataset.max_event_ms() - 300_000;
+        assert!(alerts.iter().all(|a| a.at_ms <= bound));
+        assert_eq!(generate(&config).expected_alerts(300_000), alerts);
+    }
+
+    #[test]
+    fn expected_alerts_match_a_literal_replay_of_the_profile() {
+        let config = GeneratorConfig {
+            users: 40,
+            days: 90,
+            ..GeneratorConfig::default()
+        };
+        let dataset = generate(&config);
+        let bound = dataset.max_event_ms() - 300_000;
+        let mut kinds = BTreeSet::new();
+        for user in &dataset.users {
+            let fast = reference::expected_alerts(&user.id, &user.events, bound);
+            let literal = reference::literal_alerts(&user.id, &user.events, bound);
+            assert_eq!(fast, literal, "{}", user.id);
+            kinds.extend(fast.into_iter().map(|a| a.kind));
+        }
+        assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ALERT_KINDS);
     }
 
     #[test]

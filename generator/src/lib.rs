@@ -1,12 +1,33 @@
-//! Seeded synthetic behavioral events, and the reference model that computes the profiles
-//! they must produce.
+//! Seeded synthetic behavioral events, and the reference model that computes the profiles and
+//! alerts they must produce.
 //!
 //! [`generate`] simulates users over a period of days (see `behaviour` for the model) and
 //! returns a [`Dataset`]: the Kafka [`Message`]s a producer sends, and [`Dataset::truth`], the
 //! expected profile of every user, which [`differences`] compares with the pipeline's output
-//! column by column (`portrait verify`, the tests). The truth comes from `reference`, a deliberately naive implementation of
-//! docs/signals.md. This crate does not depend on `portrait-core`: a checker that shared code
-//! with what it checks would share its bugs.
+//! column by column (`portrait verify`, the tests). The truth comes from `reference`, a
+//! deliberately naive implementation of docs/signals.md. This crate does not depend on
+//! `portrait-core`: a checker that shared code with what it checks would share its bugs.
+//!
+//! # Expected alerts
+//!
+//! [`Dataset::expected_alerts`] gives every [`ExpectedAlert`] a replay must send, up to the
+//! truth's watermark (the bound). The reference model defines them from the stage it already
+//! computes: `stage(t)` is the `lifecycle_stage` of the user's events with ts <= t at W = t.
+//!
+//! - `at_risk`, `dormant`, `churned`, `reactivated`: a change of `stage` into that stage, at
+//!   the instant it happens: an event, `last activity + 14, 30 or 60 days` to the millisecond,
+//!   or a UTC midnight (day windows; `reactivated` and `new` expire at midnights). A change
+//!   into `new` or `active` is no alert, but it is the `stage_before` of the next one. At the
+//!   user's first event the stage before is `None`.
+//! - `activated`: at `activated_at` (the 3rd user message by event time), from the stage just
+//!   before that instant to the stage at it.
+//! - Cooldown: per user and kind, in time order, an alert fires only if none of that kind
+//!   fired less than 7 days earlier; a suppressed one does not restart the cooldown.
+//!
+//! [`write_alerts_ndjson`] and [`read_alerts_ndjson`] give them a file form (one alert a line,
+//! `portrait generate --expected-alerts`), and [`alert_differences`] compares a pipeline's
+//! alerts with them. Computing them for 5 000 users over 90 days (0.9 million events) takes
+//! about 4 s with a debug build, 0.6 s with a release build.
 //!
 //! # What the messages look like
 //!
@@ -43,6 +64,7 @@ mod config;
 mod dataset;
 mod encode;
 mod event;
+mod expected_alerts;
 mod malformed;
 mod reference;
 mod simulate;
@@ -52,6 +74,9 @@ mod truth;
 pub use arrival::MAX_ARRIVAL_DELAY_MS;
 pub use config::{ConfigError, GeneratorConfig};
 pub use dataset::{generate, Dataset, Message};
+pub use expected_alerts::{
+    alert_differences, read_alerts_ndjson, write_alerts_ndjson, ExpectedAlert, ALERT_KINDS,
+};
 pub use malformed::MalformedKind;
 pub use time::{DAY_MS, DEFAULT_START_MS};
 pub use truth::{differences, ExpectedProfile, Truth, FLOAT_TOLERANCE};

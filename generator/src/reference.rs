@@ -4,7 +4,10 @@
 //! It is deliberately naive (no incremental state, no day buckets, a fresh pass per column)
 //! so that each function can be checked against its definition by reading it; the pipeline's
 //! incremental implementation is tested against it. It shares no code with `portrait-core`.
-//! Money is summed in integer cents, as the definitions require.
+//! Money is summed in integer cents, as the definitions require. The expected alerts
+//! (`alerts`) replay the lifecycle stage of these same functions over time.
+
+mod alerts;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +15,10 @@ use crate::catalogue::Category;
 use crate::event::{AccountAction, Direction, Event, EventKind, Order, PromoAction};
 use crate::time::DAY_MS;
 use crate::truth::ExpectedProfile;
+
+pub(crate) use alerts::expected_alerts;
+#[cfg(test)]
+pub(crate) use alerts::literal_alerts;
 
 /// A user message containing one of these (case-insensitively) marks the user marketing-averse.
 pub(crate) const OPT_OUT_KEYWORDS: [&str; 7] = [
@@ -125,11 +132,7 @@ pub(crate) fn profile(user_id: &str, events: &[Event], w: i64) -> ExpectedProfil
     let days_inactive = whole_days_before(w, last_active.unwrap_or(first_seen));
     let (events_7d, events_prev_28d) = recent_counts(&user, w);
     let frequency_drop = frequency_drop(events_7d, events_prev_28d);
-    let hard_churned = match (churn.last(), last_active) {
-        (None, _) => false,
-        (Some(_), None) => true,
-        (Some(&churned), Some(active)) => churned > active,
-    };
+    let hard_churned = hard_churned(&churn, last_active);
     let reactivated_at = reactivated_at(&user, &churn);
     let churn_signals = ChurnSignals {
         hard_churned,
@@ -210,6 +213,16 @@ fn recent_counts(user: &[i64], w: i64) -> (u32, u32) {
         .filter(|&&ts| today - 35 < day(ts) && day(ts) <= today - 7)
         .count();
     (last_7 as u32, prev_28 as u32)
+}
+
+/// `C` is non-empty and either `U` is empty or max ts over `C` > `last_active_at`. `churn` is
+/// the sorted ts of `C`.
+fn hard_churned(churn: &[i64], last_active: Option<i64>) -> bool {
+    match (churn.last(), last_active) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(&churned), Some(active)) => churned > active,
+    }
 }
 
 /// clamp(1 − (events_7d / 7) / (events_prev_28d / 28), 0, 1); 0 when events_prev_28d = 0.
@@ -424,14 +437,16 @@ fn purchasing_power<'a>(orders: impl Iterator<Item = &'a Order>) -> Option<&'sta
 
 #[cfg(test)]
 mod tests {
+    //! The builders are shared with the tests of `alerts`.
+
     use super::*;
     use crate::event::{Account, Cents, Chat, Item, PageView, Promotion, Search};
 
-    const HOUR: i64 = 3_600_000;
+    pub(super) const HOUR: i64 = 3_600_000;
     /// The watermark of most tests: day 100, noon. day(W) = 100.
     const W: i64 = 100 * DAY_MS + 12 * HOUR;
 
-    fn at(day: i64, hour: i64) -> i64 {
+    pub(super) fn at(day: i64, hour: i64) -> i64 {
         day * DAY_MS + hour * HOUR
     }
 
@@ -443,7 +458,7 @@ mod tests {
         Event { ts, kind }
     }
 
-    fn view(ts: i64, name: Option<&str>) -> Event {
+    pub(super) fn view(ts: i64, name: Option<&str>) -> Event {
         let kind = EventKind::PageView(PageView {
             page: "/item",
             category: name.map(category),
@@ -471,7 +486,7 @@ mod tests {
         event(ts, kind)
     }
 
-    fn chat(ts: i64, direction: Direction, text: Option<&'static str>) -> Event {
+    pub(super) fn chat(ts: i64, direction: Direction, text: Option<&'static str>) -> Event {
         let kind = EventKind::Chat(Chat {
             direction,
             text,
@@ -480,11 +495,11 @@ mod tests {
         event(ts, kind)
     }
 
-    fn account(ts: i64, action: AccountAction) -> Event {
+    pub(super) fn account(ts: i64, action: AccountAction) -> Event {
         event(ts, EventKind::Account(Account { action }))
     }
 
-    fn promotion(ts: i64, action: PromoAction) -> Event {
+    pub(super) fn promotion(ts: i64, action: PromoAction) -> Event {
         let kind = EventKind::Promotion(Promotion {
             action,
             promo_id: None,
