@@ -73,6 +73,7 @@ fn flush(c: &mut Criterion) {
     let batch = SinkBatch {
         profiles: &profile_rows,
         states: &state_rows,
+        alerts: &[],
         dead_letters: &[],
     };
     let sink = ClickHouseSink::new(&ClickHouseConfig {

@@ -15,15 +15,18 @@ use std::path::{Path, PathBuf};
 use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_connectors::kafka::KafkaConfig;
 use portrait_core::SignalConfig;
-use portrait_pipelines::PipelineConfig;
+use portrait_pipelines::{AlertsConfig, PipelineConfig};
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
 /// Prefix of every environment variable that overrides a setting.
 const ENV_PREFIX: &str = "PORTRAIT_";
 
-/// Settings that may only come from the environment, as `(section, key)`.
-const SECRETS: &[(&str, &str)] = &[("clickhouse", "password")];
+/// Settings that may only come from the environment, by path.
+const SECRETS: &[&[&str]] = &[
+    &["clickhouse", "password"],
+    &["alerts", "webhook", "secret"],
+];
 
 /// The whole configuration, one section per component.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -33,6 +36,7 @@ pub struct Config {
     pub clickhouse: ClickHouseConfig,
     pub pipeline: PipelineConfig,
     pub signals: SignalConfig,
+    pub alerts: AlertsConfig,
     pub metrics: MetricsConfig,
 }
 
@@ -172,6 +176,10 @@ impl Config {
             source: "[signals]".into(),
             message: e.to_string(),
         }));
+        mistakes.extend(self.alerts.validate().into_iter().map(|e| Mistake {
+            source: "[alerts]".into(),
+            message: e.to_string(),
+        }));
         let listen = &self.metrics.listen;
         if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
             mistakes.push(Mistake {
@@ -214,18 +222,20 @@ fn read_file(path: &Path) -> Result<(PathBuf, String), ConfigError> {
 }
 
 fn reject_secrets(file: &Table, source: &str, mistakes: &mut Vec<Mistake>) {
-    for (section, key) in SECRETS {
-        let present = file
-            .get(*section)
-            .and_then(Value::as_table)
+    for path in SECRETS {
+        let (key, sections) = path.split_last().expect("a secret has a name");
+        let present = sections
+            .iter()
+            .try_fold(file, |table, section| table.get(*section)?.as_table())
             .is_some_and(|t| t.contains_key(*key));
         if present {
             mistakes.push(Mistake {
                 source: source.to_string(),
                 message: format!(
-                    "{section}.{key} is a secret and is read from the environment only: remove \
-                     it from the file and set {}",
-                    env_name(&[section, key])
+                    "{} is a secret and is read from the environment only: remove it from the \
+                     file and set {}",
+                    path.join("."),
+                    env_name(path)
                 ),
             });
         }
@@ -293,9 +303,9 @@ fn apply_env(
     // Secrets have no default worth serializing (an absent password is `None`), so they are
     // added by hand, as strings.
     let text = Value::String(String::new());
-    for (section, key) in SECRETS {
-        if !known.iter().any(|(path, _)| path == &[*section, *key]) {
-            known.push((vec![*section, *key], &text));
+    for secret in SECRETS {
+        if !known.iter().any(|(path, _)| path == secret) {
+            known.push((secret.to_vec(), &text));
         }
     }
 

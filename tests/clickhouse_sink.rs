@@ -1,6 +1,6 @@
 //! The sinks a flush writes to, against the real ClickHouse and broker started by
-//! `scripts/services up`: the ClickHouse sink (profiles, state blobs, dead letters, readiness)
-//! and the Kafka dead-letter producer.
+//! `scripts/services up`: the ClickHouse sink (profiles, state blobs, dead letters, alerts,
+//! readiness) and the Kafka dead-letter producer.
 //!
 //! Every test works in a database, topic and consumer group of its own, so tests run in any
 //! order and in parallel. Expected values are written out by hand below, never derived from the
@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use common::{fresh, kafka_config, on_fresh_database};
 use portrait_connectors::clickhouse::{
-    migrate, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch, SinkError,
-    StateRow,
+    migrate, AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch,
+    SinkError, StateRow,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{Admin, DeadLetterProducer, Source};
+use portrait_core::alerts::{Alert, AlertKind, AlertSnapshot};
 use portrait_core::profile::{LifecycleStage, Profile, PromoTier, PurchasingPower, RfmSegment};
+use portrait_core::time::EventTime;
 use serde_json::{json, Value};
 
 /// Generous: a consumer group join on tansu takes a few seconds.
@@ -409,6 +411,130 @@ async fn dead_letters_land_with_their_coordinates() {
     .await;
 }
 
+/// 2026-01-01T00:00:00Z, in epoch milliseconds.
+const NEW_YEAR_MS: i64 = 1_767_225_600_000;
+
+/// Two alerts of one user at the same instant: the one whose id core pins, and an activation.
+fn alerts() -> Vec<Alert> {
+    let dormant = Alert {
+        user_id: "u000042".to_owned(),
+        kind: AlertKind::Dormant,
+        at: EventTime::from_millis(NEW_YEAR_MS),
+        stage_before: Some(LifecycleStage::AtRisk),
+        stage_after: LifecycleStage::Dormant,
+        reason: "no activity for 30 days (last active 2025-12-02)".to_owned(),
+        snapshot: AlertSnapshot {
+            days_inactive: 30,
+            events_7d: 0,
+            events_prev_28d: 12,
+            frequency_drop: 0.75,
+            churn_risk: 0.8,
+            hard_churned: false,
+            messages_sent: 3,
+            last_active_at: Some(1_764_633_600),
+        },
+    };
+    let activated = Alert {
+        kind: AlertKind::Activated,
+        stage_before: None,
+        stage_after: LifecycleStage::New,
+        reason: "sent 3 messages to staff".to_owned(),
+        snapshot: AlertSnapshot {
+            hard_churned: true,
+            last_active_at: None,
+            ..dormant.snapshot
+        },
+        ..dormant.clone()
+    };
+    vec![dormant, activated]
+}
+
+/// A flush writes the alerts, then is retried (an hour later, say, after a ClickHouse outage):
+/// the table holds every copy, the view each alert once, with every column as written.
+#[tokio::test]
+async fn a_repeated_alert_appears_once_in_the_unique_view() {
+    on_fresh_database("sink_alerts", |config| async move {
+        migrate(&config).await.expect("migrate");
+        // Merges off, so the copies stay in separate parts: the view alone must collapse them.
+        config
+            .client()
+            .query("SYSTEM STOP MERGES profile_alerts")
+            .execute()
+            .await
+            .expect("stop merges");
+        let sink = ClickHouseSink::new(&config);
+        let alerts = alerts();
+        for emitted_at_ms in [NEW_YEAR_MS + 5 * 60_000 + 999, NEW_YEAR_MS + 3_600_000] {
+            let rows: Vec<AlertRow<'_>> = alerts
+                .iter()
+                .map(|alert| AlertRow::new(alert, emitted_at_ms))
+                .collect();
+            write(
+                &sink,
+                SinkBatch {
+                    alerts: &rows,
+                    ..SinkBatch::default()
+                },
+            )
+            .await;
+        }
+
+        let stored = select_json(&config, "SELECT count() AS rows FROM profile_alerts").await;
+        assert_eq!(stored, [json!({ "rows": 4 })]);
+        let unique = select_json(
+            &config,
+            "SELECT * FROM profile_alerts_unique ORDER BY user_id, transition_at_ms, kind",
+        )
+        .await;
+        // Ids computed independently (Python's hashlib, as core's pinned test explains).
+        assert_eq!(
+            unique,
+            [
+                json!({
+                    "alert_id": "782116dc4684d02077d0beb41fad7cad",
+                    "user_id": "u000042",
+                    "kind": "activated",
+                    "transition_at": "2026-01-01 00:00:00",
+                    "transition_at_ms": 1_767_225_600_000_i64,
+                    "stage_before": null,
+                    "stage_after": "new",
+                    "reason": "sent 3 messages to staff",
+                    "days_inactive": 30,
+                    "events_7d": 0,
+                    "events_prev_28d": 12,
+                    "frequency_drop": 0.75,
+                    "churn_risk": 0.8,
+                    "hard_churned": 1,
+                    "messages_sent": 3,
+                    "last_active_at": null,
+                    "emitted_at": "2026-01-01 01:00:00",
+                }),
+                json!({
+                    "alert_id": "d424017bf689b2a99ff9844d5d956d45",
+                    "user_id": "u000042",
+                    "kind": "dormant",
+                    "transition_at": "2026-01-01 00:00:00",
+                    "transition_at_ms": 1_767_225_600_000_i64,
+                    "stage_before": "at_risk",
+                    "stage_after": "dormant",
+                    "reason": "no activity for 30 days (last active 2025-12-02)",
+                    "days_inactive": 30,
+                    "events_7d": 0,
+                    "events_prev_28d": 12,
+                    "frequency_drop": 0.75,
+                    "churn_risk": 0.8,
+                    "hard_churned": 0,
+                    "messages_sent": 3,
+                    "last_active_at": "2025-12-02 00:00:00",
+                    // Without a version column, the last copy written is the one kept.
+                    "emitted_at": "2026-01-01 01:00:00",
+                }),
+            ]
+        );
+    })
+    .await;
+}
+
 /// Readiness fails until `migrate` has run, naming the tables that are missing; a write to an
 /// unmigrated database fails on the first table it writes, with the row count and ClickHouse's
 /// message.
@@ -430,7 +556,15 @@ async fn an_unmigrated_database_is_not_ready_and_refuses_writes() {
         match sink.check_ready().await {
             Err(SinkError::NotMigrated { database, missing }) => {
                 assert_eq!(database, config.database);
-                assert_eq!(missing, ["dead_letters", "profile_state", "user_profiles"]);
+                assert_eq!(
+                    missing,
+                    [
+                        "dead_letters",
+                        "profile_state",
+                        "user_profiles",
+                        "profile_alerts"
+                    ]
+                );
             }
             other => panic!("expected NotMigrated, got {other:?}"),
         }

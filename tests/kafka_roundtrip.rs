@@ -14,9 +14,14 @@ use std::time::{Duration, Instant};
 
 use common::{durable_kafka_config, fresh, kafka_config};
 use portrait_connectors::kafka::{
-    check_copartitioned, Admin, AdminError, EndOffsets, NextOffsets, Producer, Source,
+    check_copartitioned, Admin, AdminError, AlertProducer, EndOffsets, NextOffsets, Producer,
+    Source,
 };
+use portrait_core::alerts::{Alert, AlertKind, AlertSnapshot};
+use portrait_core::profile::LifecycleStage;
+use portrait_core::time::EventTime;
 use portrait_generator::{generate, GeneratorConfig};
+use serde_json::{json, Value};
 
 /// Generous: a consumer group join on tansu takes a few seconds.
 const DEADLINE: Duration = Duration::from_secs(90);
@@ -365,4 +370,147 @@ async fn a_consumer_resumes_mid_batch_at_the_committed_offset() {
     .await;
     assert_eq!(seen.messages, sent[37..]);
     resumed.close().await;
+}
+
+/// Two users' alerts on a topic of three partitions: each message is keyed by its user, lands
+/// where a Java producer would put that key, carries the alert's JSON as its value and the id
+/// as the `portrait.alert_id` header. Ids and partitions are computed independently (Python's
+/// hashlib, the hand-written murmur2 above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_keyed_by_user_with_the_json_payload_and_the_id_header() {
+    const PARTITIONS: u32 = 3;
+    let topic = fresh("portrait-alerts");
+    let config = kafka_config(&[&topic], &fresh("portrait-alerts-group"));
+    Admin::new(&config)
+        .unwrap()
+        .create_topics(&[&topic], PARTITIONS)
+        .await
+        .unwrap();
+    let new_year = EventTime::from_millis(1_767_225_600_000);
+    let snapshot = AlertSnapshot {
+        days_inactive: 30,
+        events_7d: 0,
+        events_prev_28d: 12,
+        frequency_drop: 0.75,
+        churn_risk: 0.8,
+        hard_churned: false,
+        messages_sent: 3,
+        last_active_at: Some(1_764_633_600),
+    };
+    let alerts = [
+        Alert {
+            user_id: "u000042".to_owned(),
+            kind: AlertKind::Dormant,
+            at: new_year,
+            stage_before: Some(LifecycleStage::AtRisk),
+            stage_after: LifecycleStage::Dormant,
+            reason: "no activity for 30 days (last active 2025-12-02)".to_owned(),
+            snapshot,
+        },
+        Alert {
+            user_id: "u000043".to_owned(),
+            kind: AlertKind::Activated,
+            at: new_year,
+            stage_before: None,
+            stage_after: LifecycleStage::New,
+            reason: "sent 3 messages to staff".to_owned(),
+            snapshot: AlertSnapshot {
+                last_active_at: None,
+                ..snapshot
+            },
+        },
+    ];
+    AlertProducer::new(&config)
+        .unwrap()
+        .send(&topic, &alerts)
+        .await
+        .expect("send the alerts");
+
+    let source = Source::new(&config).unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    // (key, partition, alert_id header, payload)
+    let mut received: Vec<(String, i32, Option<String>, Value)> = Vec::new();
+    while received.len() < alerts.len() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {DEADLINE:?} with {} of {} alerts read",
+            received.len(),
+            alerts.len()
+        );
+        let batch = source.next_batch(100, POLL).await.unwrap();
+        for record in batch.iter() {
+            let key = String::from_utf8(record.key.expect("keyed").to_vec()).unwrap();
+            let header = record
+                .headers
+                .get("portrait.alert_id")
+                .map(|value| String::from_utf8(value.to_vec()).expect("UTF-8"));
+            let payload = serde_json::from_slice(record.payload.expect("a value")).unwrap();
+            received.push((key, record.partition, header, payload));
+        }
+    }
+    source.close().await;
+    received.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let (dormant_id, activated_id) = (
+        "d424017bf689b2a99ff9844d5d956d45",
+        "dfdd0e8f81b60627ed7b9b70e8b6ca59",
+    );
+    assert_eq!(
+        received,
+        [
+            (
+                "u000042".to_owned(),
+                java_partition(b"u000042", PARTITIONS),
+                Some(dormant_id.to_owned()),
+                json!({
+                    "text": "Portrait: u000042 is now dormant (was at_risk): no activity for 30 \
+                             days (last active 2025-12-02)",
+                    "alert_id": dormant_id,
+                    "user_id": "u000042",
+                    "kind": "dormant",
+                    "at": "2026-01-01T00:00:00.000Z",
+                    "at_ms": 1_767_225_600_000_i64,
+                    "stage_before": "at_risk",
+                    "stage_after": "dormant",
+                    "reason": "no activity for 30 days (last active 2025-12-02)",
+                    "snapshot": {
+                        "days_inactive": 30,
+                        "events_7d": 0,
+                        "events_prev_28d": 12,
+                        "frequency_drop": 0.75,
+                        "churn_risk": 0.8,
+                        "hard_churned": false,
+                        "messages_sent": 3,
+                        "last_active_at": 1_764_633_600,
+                    },
+                }),
+            ),
+            (
+                "u000043".to_owned(),
+                java_partition(b"u000043", PARTITIONS),
+                Some(activated_id.to_owned()),
+                json!({
+                    "text": "Portrait: u000043 is activated: sent 3 messages to staff",
+                    "alert_id": activated_id,
+                    "user_id": "u000043",
+                    "kind": "activated",
+                    "at": "2026-01-01T00:00:00.000Z",
+                    "at_ms": 1_767_225_600_000_i64,
+                    "stage_before": null,
+                    "stage_after": "new",
+                    "reason": "sent 3 messages to staff",
+                    "snapshot": {
+                        "days_inactive": 30,
+                        "events_7d": 0,
+                        "events_prev_28d": 12,
+                        "frequency_drop": 0.75,
+                        "churn_risk": 0.8,
+                        "hard_churned": false,
+                        "messages_sent": 3,
+                        "last_active_at": null,
+                    },
+                }),
+            ),
+        ]
+    );
 }

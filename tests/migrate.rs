@@ -113,6 +113,26 @@ const DEAD_LETTER_COLUMNS: &[(&str, &str)] = &[
     ("payload", "String"),
 ];
 
+const PROFILE_ALERT_COLUMNS: &[(&str, &str)] = &[
+    ("alert_id", "String"),
+    ("user_id", "String"),
+    ("kind", "String"),
+    ("transition_at", "DateTime('UTC')"),
+    ("transition_at_ms", "Int64"),
+    ("stage_before", "Nullable(String)"),
+    ("stage_after", "String"),
+    ("reason", "String"),
+    ("days_inactive", "UInt32"),
+    ("events_7d", "UInt32"),
+    ("events_prev_28d", "UInt32"),
+    ("frequency_drop", "Float64"),
+    ("churn_risk", "Float64"),
+    ("hard_churned", "UInt8"),
+    ("messages_sent", "UInt64"),
+    ("last_active_at", "Nullable(DateTime('UTC'))"),
+    ("emitted_at", "DateTime('UTC')"),
+];
+
 /// `(name, type)` of each column, in table order. 18.16's system.columns has no `position`
 /// column to sort by; it lists a table's columns in definition order.
 async fn columns(config: &ClickHouseConfig, table: &str) -> Vec<(String, String)> {
@@ -136,6 +156,8 @@ async fn tables_have_the_contract_columns() {
             ("profile_state", PROFILE_STATE_COLUMNS),
             ("events", EVENT_COLUMNS),
             ("dead_letters", DEAD_LETTER_COLUMNS),
+            ("profile_alerts", PROFILE_ALERT_COLUMNS),
+            ("profile_alerts_unique", PROFILE_ALERT_COLUMNS),
         ] {
             let expected: Vec<(String, String)> = expected
                 .iter()

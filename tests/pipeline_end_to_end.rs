@@ -7,79 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
-use std::process::{Command, Output};
 
-use portrait_connectors::clickhouse::{migrate, ClickHouseConfig};
-use portrait_connectors::kafka::{Admin, KafkaConfig, Producer};
-use portrait_generator::{generate, Dataset, GeneratorConfig};
+use common::pipeline::{portrait, produce, succeed};
+use portrait_connectors::clickhouse::migrate;
+use portrait_generator::{generate, GeneratorConfig};
 use serde::Deserialize;
 
 const PARTITIONS: u32 = 4;
 const LATENESS_MS: i64 = 300_000;
-
-/// Produces every message of `dataset` to a fresh topic; returns the Kafka configuration of a
-/// fresh group reading it.
-async fn load(test: &str, dataset: &Dataset) -> KafkaConfig {
-    let topic = common::fresh(&format!("{test}_events"));
-    let kafka = common::kafka_config(&[&topic], &common::fresh(&format!("{test}_group")));
-    Admin::new(&kafka)
-        .unwrap()
-        .create_topics(&[topic.as_str()], PARTITIONS)
-        .await
-        .unwrap();
-    // Collected first: a lazy iterator's closure held across the await below trips the
-    // compiler's Send check for the spawned test body.
-    let messages: Vec<(&[u8], &[u8])> = dataset
-        .messages()
-        .iter()
-        .map(|m| (m.key.as_bytes(), m.payload.as_slice()))
-        .collect();
-    Producer::new(&kafka)
-        .unwrap()
-        .send_all(&topic, messages, |_| {})
-        .await
-        .unwrap();
-    kafka
-}
-
-/// Runs `portrait ARGS` as a separate process, as an operator would, configured through the
-/// environment for this test's topics and database.
-async fn portrait(
-    args: &[&str],
-    kafka: &KafkaConfig,
-    clickhouse: &ClickHouseConfig,
-    dead_letter_topic: &str,
-) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portrait"));
-    command
-        .args(args)
-        .env("PORTRAIT_KAFKA_BROKERS", &kafka.brokers)
-        .env("PORTRAIT_KAFKA_TOPICS", kafka.topics.join(","))
-        .env("PORTRAIT_KAFKA_GROUP", &kafka.group)
-        .env("PORTRAIT_CLICKHOUSE_URL", &clickhouse.url)
-        .env("PORTRAIT_CLICKHOUSE_DATABASE", &clickhouse.database)
-        .env("PORTRAIT_PIPELINE_DEAD_LETTER_TOPIC", dead_letter_topic)
-        // Flush often and in small batches: many flushes, sweeps and prunes in between are
-        // what the final profiles must not depend on.
-        .env("PORTRAIT_PIPELINE_REPLAY_FLUSH_INTERVAL_MS", "300")
-        .env("PORTRAIT_PIPELINE_FLUSH_MAX_DIRTY", "1000")
-        // Tests run side by side: no shared metrics port.
-        .env("PORTRAIT_METRICS_LISTEN", "");
-    tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .expect("start portrait")
-}
-
-fn assert_success(what: &str, output: &Output) {
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 #[derive(Debug, clickhouse::Row, Deserialize)]
 struct DeadLetterRow {
@@ -108,16 +43,10 @@ async fn profiles_equal_the_ground_truth_and_bad_input_becomes_dead_letters() {
         assert!(valid >= 200_000, "only {valid} valid events");
         assert!(!malformed.is_empty());
 
-        let kafka = load("e2e", &dataset).await;
+        let kafka = produce("e2e", &dataset, PARTITIONS).await;
         migrate(&clickhouse).await.unwrap();
-        let dead_letter_topic = common::fresh("e2e_dead_letters");
-        let run = portrait(
-            &["run", "--until-end"],
-            &kafka,
-            &clickhouse,
-            &dead_letter_topic,
-        );
-        assert_success("portrait run --until-end", &run.await);
+        let run = portrait(&["run", "--until-end"], &kafka, &clickhouse);
+        succeed("portrait run --until-end", run).await;
 
         // Every column of every profile against the reference model, by `portrait verify`.
         let truth = std::env::temp_dir().join(format!("{}.ndjson", common::fresh("e2e_truth")));
@@ -129,11 +58,9 @@ async fn profiles_equal_the_ground_truth_and_bad_input_becomes_dead_letters() {
             &["verify", "--truth", truth.to_str().unwrap()],
             &kafka,
             &clickhouse,
-            &dead_letter_topic,
-        )
-        .await;
+        );
+        let verify = succeed("portrait verify", verify).await;
         std::fs::remove_file(&truth).unwrap();
-        assert_success("portrait verify", &verify);
         assert!(
             String::from_utf8_lossy(&verify.stdout).contains("verified: the 5000 profiles"),
             "{}",

@@ -13,17 +13,19 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use portrait_connectors::clickhouse::{
-    ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch, StateRow,
+    AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch, StateRow,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{
     check_copartitioned, Admin, DeadLetterProducer, EndOffsets, KafkaConfig, NextOffsets, Record,
     Source,
 };
+use portrait_core::alerts::{Alert, AlertRules};
 use portrait_core::event::{decode, DecodeLimits};
 use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
 
+use crate::alerts::{AlertSinks, AlertsConfig};
 use crate::config::PipelineConfig;
 use crate::metrics;
 use crate::retry::retry;
@@ -37,6 +39,7 @@ pub struct RunOptions {
     pub clickhouse: ClickHouseConfig,
     pub pipeline: PipelineConfig,
     pub signals: SignalConfig,
+    pub alerts: AlertsConfig,
     /// Consume up to the end offsets seen at start, flush, commit and return (replay mode:
     /// the watermark moves with event time only). Otherwise run until `shutdown` resolves
     /// (live mode: an idle input lets the watermark follow the wall clock).
@@ -55,9 +58,11 @@ pub async fn run(
     warn_if_resuming(&ends);
     let ends = options.until_end.then_some(ends);
     tokio::pin!(shutdown);
+    let mut end_of_input = false;
     loop {
         if let Some(ends) = &ends {
             if ends.remaining(&engine.processed) == 0 {
+                end_of_input = true;
                 break;
             }
         }
@@ -77,10 +82,10 @@ pub async fn run(
         };
         engine.advance_watermark(received == 0 && !options.until_end);
         if engine.flush_due() {
-            engine.flush(&source).await;
+            engine.flush(&source, false).await;
         }
     }
-    engine.flush(&source).await;
+    engine.flush(&source, end_of_input).await;
     engine.summary.users = engine.shards.values().map(Shard::users).sum();
     source.close().await;
     Ok(engine.summary)
@@ -113,6 +118,9 @@ struct Engine {
     flush_interval_ms: u64,
     sink: ClickHouseSink,
     dead_letter_producer: DeadLetterProducer,
+    alerts: AlertsConfig,
+    alert_rules: AlertRules,
+    alert_sinks: AlertSinks,
     /// Input topic names; a record's topic is looked up here to find its index.
     topics: Vec<String>,
     /// One shard per source partition.
@@ -125,6 +133,9 @@ struct Engine {
     dead_letters: Vec<DeadLetter>,
     /// Event-time progress; `None` until the first event.
     watermark: Option<EventTime>,
+    /// In live mode, while the input is idle: the wall clock minus the alerts' lateness, so
+    /// inactivity alerts fire even on a partition that receives nothing.
+    alert_floor: Option<EventTime>,
     last_flush: Instant,
     summary: RunSummary,
 }
@@ -135,9 +146,11 @@ impl Engine {
         let admin = Admin::new(&options.kafka)?;
         let counts = admin.partition_counts(&options.kafka.topics).await?;
         let partitions = check_copartitioned(&counts)?;
-        admin
-            .create_topics(&[options.pipeline.dead_letter_topic.as_str()], partitions)
-            .await?;
+        let alert_sinks = AlertSinks::new(&options.alerts, &options.kafka)?;
+        let topics: Vec<&str> = std::iter::once(options.pipeline.dead_letter_topic.as_str())
+            .chain(alert_sinks.topic())
+            .collect();
+        admin.create_topics(&topics, partitions).await?;
 
         let sink = ClickHouseSink::new(&options.clickhouse);
         sink.check_ready()
@@ -159,12 +172,16 @@ impl Engine {
             },
             sink,
             dead_letter_producer: DeadLetterProducer::new(&options.kafka)?,
+            alerts: options.alerts.clone(),
+            alert_rules: options.alerts.rules(),
+            alert_sinks,
             topics: options.kafka.topics.clone(),
             shards: BTreeMap::new(),
             processed: NextOffsets::new(),
             committed: NextOffsets::new(),
             dead_letters: Vec::new(),
             watermark: None,
+            alert_floor: None,
             last_flush: Instant::now(),
             summary: RunSummary::default(),
         })
@@ -182,11 +199,15 @@ impl Engine {
                     .iter()
                     .position(|t| t == record.topic)
                     .expect("records come from subscribed topics");
-                self.shards.entry(record.partition).or_default().apply(
-                    topic,
-                    &event,
-                    &self.signals,
-                );
+                let alerts = self.alerts.enabled();
+                let shard = self.shards.entry(record.partition).or_insert_with(|| {
+                    if alerts {
+                        Shard::with_alerts()
+                    } else {
+                        Shard::default()
+                    }
+                });
+                shard.apply(topic, &event, &self.signals);
                 self.summary.events += 1;
                 self.summary.events_by_type[event.event_type() as usize] += 1;
                 return;
@@ -226,7 +247,11 @@ impl Engine {
             .max();
         let mut candidate = latest.map(|ms| ms - lateness);
         if idle {
-            candidate = candidate.max(Some(wall_clock_ms() - lateness));
+            let now = wall_clock_ms();
+            candidate = candidate.max(Some(now - lateness));
+            self.alert_floor = Some(EventTime::from_millis(now - self.alerts.lateness_ms));
+        } else {
+            self.alert_floor = None;
         }
         if let Some(ms) = candidate {
             let next = EventTime::from_millis(ms);
@@ -243,16 +268,46 @@ impl Engine {
         dirty >= self.pipeline.flush_max_dirty || self.until_next_flush().is_zero()
     }
 
-    /// Sweeps due deadlines, writes every changed profile, state and dead letter, and only
-    /// then commits the offsets processed so far. Sink failures are retried with backoff for
-    /// as long as they last: consumption waits meanwhile, so memory stays bounded.
-    async fn flush(&mut self, source: &Source) {
+    /// Up to where a shard's alerts can be decided: `alerts.lateness_ms` behind its slowest
+    /// topic (or the idle wall clock), never past the watermark; at the end of a bounded
+    /// input, the watermark itself, as no event can come any more. `None` while nothing can.
+    fn alert_decision(
+        &self,
+        shard: &Shard,
+        watermark: EventTime,
+        end_of_input: bool,
+    ) -> Option<EventTime> {
+        if end_of_input {
+            return Some(watermark);
+        }
+        let by_events = shard
+            .slowest_topic_ms()
+            .map(|ms| EventTime::from_millis(ms - self.alerts.lateness_ms));
+        by_events
+            .max(self.alert_floor)
+            .map(|decision| decision.min(watermark))
+    }
+
+    /// Sweeps due deadlines, decides the alerts that are due, writes every changed profile,
+    /// state, alert and dead letter, and only then commits the offsets processed so far. Sink
+    /// failures are retried with backoff for as long as they last: consumption waits
+    /// meanwhile, so memory stays bounded.
+    async fn flush(&mut self, source: &Source, end_of_input: bool) {
         self.last_flush = Instant::now();
         let started = Instant::now();
         let mut changed = Vec::new();
+        let mut alerts: Vec<Alert> = Vec::new();
         if let Some(watermark) = self.watermark {
-            for (&partition, shard) in &mut self.shards {
+            let decisions: Vec<Option<EventTime>> = self
+                .shards
+                .values()
+                .map(|shard| self.alert_decision(shard, watermark, end_of_input))
+                .collect();
+            for ((&partition, shard), decision) in self.shards.iter_mut().zip(decisions) {
                 self.summary.swept += shard.sweep(watermark);
+                shard.decide_alerts(decision, &self.signals, &self.alert_rules, |alert| {
+                    alerts.push(alert);
+                });
                 shard.drain(
                     watermark,
                     self.pipeline.lateness_ms,
@@ -263,7 +318,11 @@ impl Engine {
                 );
             }
         }
-        if changed.is_empty() && self.dead_letters.is_empty() && self.processed == self.committed {
+        if changed.is_empty()
+            && alerts.is_empty()
+            && self.dead_letters.is_empty()
+            && self.processed == self.committed
+        {
             return;
         }
 
@@ -285,9 +344,19 @@ impl Engine {
         }
         let dead_letter_rows: Vec<DeadLetterRow> =
             self.dead_letters.iter().map(DeadLetterRow::from).collect();
+        let alert_rows: Vec<AlertRow> = if self.alerts.clickhouse {
+            let emitted_at = wall_clock_ms();
+            alerts
+                .iter()
+                .map(|a| AlertRow::new(a, emitted_at))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let batch = SinkBatch {
             profiles: &profiles,
             states: &states,
+            alerts: &alert_rows,
             dead_letters: &dead_letter_rows,
         };
         retry("writing to ClickHouse", || self.sink.write(&batch)).await;
@@ -299,15 +368,21 @@ impl Engine {
             .await;
             self.dead_letters.clear();
         }
+        self.alert_sinks.deliver(&alerts).await;
         retry("committing offsets", || source.commit(&self.processed)).await;
         self.committed.clone_from(&self.processed);
 
         self.summary.flushes += 1;
         self.summary.profiles_written += profiles.len() as u64;
+        for alert in &alerts {
+            *self.summary.alerts.entry(alert.kind.as_str()).or_default() += 1;
+        }
+        self.summary.late_for_alerts = self.shards.values().map(Shard::late_for_alerts).sum();
         let users = self.shards.values().map(Shard::users).sum();
         metrics::publish(&self.summary, users, self.watermark, started.elapsed());
         tracing::debug!(
             profiles = profiles.len(),
+            alerts = alerts.len(),
             watermark = ?self.watermark,
             "flushed and committed"
         );

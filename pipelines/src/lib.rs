@@ -1,8 +1,9 @@
 //! Portrait's engine: events from Kafka become profile rows in ClickHouse.
 //!
 //! ```text
-//! Source (Kafka) ─► decode ─► Shard (per partition) ─► flush ─► ClickHouse, dead letters ─► commit
-//!                      │           ▲ watermark + sweep
+//! Source (Kafka) ─► decode ─► Shard (per partition) ─► flush ─► ClickHouse, dead letters,
+//!                      │           ▲ watermark + sweep,        alert sinks ─► commit
+//!                      │           ▲ alert timelines
 //!                      └─ bad input ─► dead letters
 //! ```
 //!
@@ -11,6 +12,7 @@
 //! Those two are public for the benchmarks (`benches/` of the `portrait` package), which
 //! measure them in process; the engine is their only other user.
 
+mod alerts;
 mod config;
 pub mod deadlines;
 mod engine;
@@ -20,6 +22,7 @@ pub mod shard;
 
 use std::collections::BTreeMap;
 
+pub use alerts::{AlertsConfig, AlertsConfigError};
 pub use config::{ConfigError, PipelineConfig};
 pub use engine::{run, RunOptions};
 
@@ -61,4 +64,9 @@ pub struct RunSummary {
     pub flushes: u64,
     /// Users the timer sweep visited because their deadline had passed.
     pub swept: usize,
+    /// Alerts delivered, by kind.
+    pub alerts: BTreeMap<&'static str, u64>,
+    /// Events that arrived after their user's alerts were decided past their time
+    /// (`alerts.lateness_ms` too small for the input's disorder).
+    pub late_for_alerts: u64,
 }

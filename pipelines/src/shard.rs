@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use portrait_core::alerts::{Alert, AlertRules, StageTimeline};
 use portrait_core::event::Event;
 use portrait_core::time::EventTime;
 use portrait_core::{Profile, ProfileState, SignalConfig};
@@ -43,11 +44,34 @@ pub struct Shard {
     deadlines: DeadlineIndex,
     /// Latest event time seen on this partition of each input topic, by topic index. The
     /// shard's own watermark follows the slowest topic, so pruning never drops detail that a
-    /// lagging topic's events still need.
+    /// lagging topic's events still need, and alerts are decided only once every topic is
+    /// past the instant.
     latest_by_topic: Vec<Option<i64>>,
+    /// The users' stage timelines, when any alert sink is on.
+    alerts: Option<ShardAlerts>,
+}
+
+/// Every user's [`StageTimeline`], by slot, and when each next has something to decide.
+#[derive(Debug, Default)]
+struct ShardAlerts {
+    timelines: Vec<StageTimeline>,
+    /// Each slot's place in `deadlines`, if any.
+    due: Vec<Option<i64>>,
+    /// Users by the decision point at which their timeline next has something to do.
+    deadlines: DeadlineIndex,
+    /// Events that came after their user's alerts were decided past their time.
+    late_events: u64,
 }
 
 impl Shard {
+    /// A shard that also follows every user's stage for alerts.
+    pub fn with_alerts() -> Self {
+        Shard {
+            alerts: Some(ShardAlerts::default()),
+            ..Shard::default()
+        }
+    }
+
     /// Applies one event to its user's state and marks the user changed.
     pub fn apply(&mut self, topic: usize, event: &Event<'_>, config: &SignalConfig) {
         let ts = event.ts.millis();
@@ -64,6 +88,9 @@ impl Shard {
             }
             None => self.insert(&event.user_id, ProfileState::new(event, config)),
         };
+        if let Some(alerts) = &mut self.alerts {
+            alerts.record(slot, event);
+        }
         let user = &mut self.users[slot as usize];
         if !user.dirty {
             user.dirty = true;
@@ -87,6 +114,58 @@ impl Shard {
     /// The latest event time seen on this partition, over all topics.
     pub fn latest_event_ms(&self) -> Option<i64> {
         self.latest_by_topic.iter().flatten().copied().max()
+    }
+
+    /// The latest event time every topic seen on this partition has reached: an event
+    /// arriving later on any of them is at most its own topic's lateness behind this.
+    pub fn slowest_topic_ms(&self) -> Option<i64> {
+        self.latest_by_topic.iter().flatten().copied().min()
+    }
+
+    /// Decides the alerts of every user whose timeline has something due at or before
+    /// `decision` (an event to place, a change time alone makes) or who received events since
+    /// the last drain, hands them to `out`, and reschedules those users; with no `decision`
+    /// yet, only reschedules. Call it before [`Shard::drain`], which forgets who received
+    /// events. A no-op without alerts.
+    pub fn decide_alerts(
+        &mut self,
+        decision: Option<EventTime>,
+        config: &SignalConfig,
+        rules: &AlertRules,
+        mut out: impl FnMut(Alert),
+    ) {
+        let Some(alerts) = &mut self.alerts else {
+            return;
+        };
+        let due: Vec<Slot> = decision
+            .map(|decision| alerts.deadlines.pop_due(decision.millis()).collect())
+            .unwrap_or_default();
+        for slot in due {
+            alerts.due[slot as usize] = None;
+            alerts.decide(
+                slot,
+                &self.users[slot as usize].id,
+                decision,
+                config,
+                rules,
+                &mut out,
+            );
+        }
+        for &slot in &self.dirty {
+            alerts.decide(
+                slot,
+                &self.users[slot as usize].id,
+                decision,
+                config,
+                rules,
+                &mut out,
+            );
+        }
+    }
+
+    /// Events so far that came after their user's alerts were decided past their time.
+    pub fn late_for_alerts(&self) -> u64 {
+        self.alerts.as_ref().map_or(0, |alerts| alerts.late_events)
     }
 
     /// Marks changed every user whose deadline is at or before `watermark`; returns how many
@@ -153,6 +232,38 @@ impl Shard {
     /// Number of users held.
     pub fn users(&self) -> usize {
         self.users.len()
+    }
+}
+
+impl ShardAlerts {
+    fn record(&mut self, slot: Slot, event: &Event<'_>) {
+        let slot = slot as usize;
+        if slot == self.timelines.len() {
+            self.timelines.push(StageTimeline::default());
+            self.due.push(None);
+        }
+        if !self.timelines[slot].record(event) {
+            self.late_events += 1;
+        }
+    }
+
+    fn decide(
+        &mut self,
+        slot: Slot,
+        user_id: &str,
+        decision: Option<EventTime>,
+        config: &SignalConfig,
+        rules: &AlertRules,
+        out: &mut impl FnMut(Alert),
+    ) {
+        let timeline = &mut self.timelines[slot as usize];
+        if let Some(decision) = decision {
+            timeline.advance(user_id, decision, config, rules, &mut *out);
+        }
+        let next = timeline.next_due(config).map(EventTime::millis);
+        let due = &mut self.due[slot as usize];
+        self.deadlines.reschedule(slot, *due, next);
+        *due = next;
     }
 }
 

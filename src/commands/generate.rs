@@ -8,7 +8,9 @@ use std::str::FromStr;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use portrait_connectors::kafka::{Admin, Producer};
-use portrait_generator::{generate, Dataset, GeneratorConfig, Message, DEFAULT_START_MS};
+use portrait_generator::{
+    generate, write_alerts_ndjson, Dataset, GeneratorConfig, Message, ALERT_KINDS, DEFAULT_START_MS,
+};
 
 use crate::config::Config;
 
@@ -46,7 +48,13 @@ pub struct Args {
     /// the final watermark) to this NDJSON file.
     #[arg(long, value_name = "FILE")]
     truth: Option<PathBuf>,
-    /// Lateness used for the final watermark of the truth, in milliseconds.
+    /// Also write every alert the pipeline must send by the end of a replay (the reference
+    /// model's stage transitions and activations up to the final watermark, after the
+    /// cooldown) to this NDJSON file, one alert a line.
+    #[arg(long, value_name = "FILE")]
+    expected_alerts: Option<PathBuf>,
+    /// Lateness used for the final watermark of the truth and of the expected alerts, in
+    /// milliseconds.
     #[arg(long, default_value_t = 300_000)]
     lateness_ms: i64,
 }
@@ -116,6 +124,9 @@ pub fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
 
     if let Some(path) = &args.truth {
         write_truth(&dataset, args.lateness_ms, path)?;
+    }
+    if let Some(path) = &args.expected_alerts {
+        write_expected_alerts(&dataset, args.lateness_ms, path)?;
     }
     Ok(())
 }
@@ -195,6 +206,28 @@ fn write_truth(dataset: &Dataset, lateness_ms: i64, path: &Path) -> anyhow::Resu
         "wrote the expected profiles of {} users (watermark {} ms) to {}",
         truth.profiles.len(),
         truth.watermark_ms,
+        path.display()
+    );
+    Ok(())
+}
+
+fn write_expected_alerts(dataset: &Dataset, lateness_ms: i64, path: &Path) -> anyhow::Result<()> {
+    let alerts = dataset.expected_alerts(lateness_ms);
+    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    write_alerts_ndjson(&alerts, BufWriter::new(file))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let by_kind: Vec<String> = ALERT_KINDS
+        .iter()
+        .map(|&kind| {
+            let count = alerts.iter().filter(|a| a.kind == kind).count();
+            format!("{kind} {count}")
+        })
+        .collect();
+    eprintln!(
+        "wrote {} expected alerts ({}) up to watermark {} ms to {}",
+        alerts.len(),
+        by_kind.join(", "),
+        dataset.max_event_ms() - lateness_ms,
         path.display()
     );
     Ok(())

@@ -25,6 +25,7 @@ pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
         clickhouse: config.clickhouse,
         pipeline: config.pipeline,
         signals: config.signals,
+        alerts: config.alerts,
         until_end: args.until_end,
     };
     tracing::info!(
@@ -80,5 +81,17 @@ fn print_summary(summary: &RunSummary) {
     );
     for (reason, count) in &summary.dead_letters {
         println!("  dead letters ({reason}): {count}");
+    }
+    let alerts: u64 = summary.alerts.values().sum();
+    println!("{alerts} alerts");
+    for (kind, count) in &summary.alerts {
+        println!("  alerts ({kind}): {count}");
+    }
+    if summary.late_for_alerts > 0 {
+        println!(
+            "  {} events came later than alerts.lateness_ms: their changes were raised when \
+             noticed, not at their own time",
+            summary.late_for_alerts
+        );
     }
 }

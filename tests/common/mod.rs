@@ -3,6 +3,9 @@
 //! tests run in any order and in parallel.
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod pipeline;
+pub mod webhook;
+
 use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 

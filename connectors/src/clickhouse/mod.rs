@@ -7,7 +7,8 @@
 //! - `config.rs`: the `[clickhouse]` settings and the client they build;
 //! - `migrate.rs`: the embedded `schemas/clickhouse/*.sql` files, applied in order, once each;
 //! - `rows.rs`: one row type per table written, in RowBinary's byte layout;
-//! - `sink.rs`: a flush's inserts (dead letters, states, profiles) and the state restore read.
+//! - `sink.rs`: a flush's inserts (dead letters, states, profiles, alerts) and the state restore
+//!   read.
 //!
 //! The table layout and why it is so: `docs/storage.md`.
 
@@ -18,5 +19,5 @@ mod sink;
 
 pub use config::ClickHouseConfig;
 pub use migrate::{migrate, migrate_with, MigrateError, Migration, MigrationReport, EMBEDDED};
-pub use rows::{DeadLetterRow, ProfileRow, StateRow};
+pub use rows::{AlertRow, DeadLetterRow, ProfileRow, StateRow};
 pub use sink::{ClickHouseSink, SinkBatch, SinkError};

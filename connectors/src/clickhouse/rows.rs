@@ -15,6 +15,7 @@
 //!   a flush copies no strings.
 
 use clickhouse::Row;
+use portrait_core::alerts::Alert;
 use portrait_core::profile::Profile;
 use serde::Serialize;
 
@@ -184,6 +185,55 @@ impl<'a> From<&'a DeadLetter> for DeadLetterRow<'a> {
     }
 }
 
+/// One emitted alert: a row of `profile_alerts`. Borrows the alert's strings; only the id is
+/// computed here.
+#[derive(Debug, Clone, PartialEq, Row, Serialize)]
+pub struct AlertRow<'a> {
+    pub alert_id: String,
+    pub user_id: &'a str,
+    pub kind: &'static str,
+    pub transition_at: u32,
+    pub transition_at_ms: i64,
+    pub stage_before: Option<&'static str>,
+    pub stage_after: &'static str,
+    pub reason: &'a str,
+    pub days_inactive: u32,
+    pub events_7d: u32,
+    pub events_prev_28d: u32,
+    pub frequency_drop: f64,
+    pub churn_risk: f64,
+    pub hard_churned: bool,
+    pub messages_sent: u64,
+    pub last_active_at: Option<u32>,
+    pub emitted_at: u32,
+}
+
+impl<'a> AlertRow<'a> {
+    /// The row for `alert`, emitted at wall-clock epoch milliseconds `emitted_at_ms`.
+    pub fn new(alert: &'a Alert, emitted_at_ms: i64) -> Self {
+        let snapshot = &alert.snapshot;
+        Self {
+            alert_id: alert.id(),
+            user_id: &alert.user_id,
+            kind: alert.kind.as_str(),
+            transition_at: datetime(alert.at.millis().div_euclid(1000)),
+            transition_at_ms: alert.at.millis(),
+            stage_before: alert.stage_before.map(|stage| stage.as_str()),
+            stage_after: alert.stage_after.as_str(),
+            reason: &alert.reason,
+            days_inactive: snapshot.days_inactive,
+            events_7d: snapshot.events_7d,
+            events_prev_28d: snapshot.events_prev_28d,
+            frequency_drop: snapshot.frequency_drop,
+            churn_risk: snapshot.churn_risk,
+            hard_churned: snapshot.hard_churned,
+            messages_sent: snapshot.messages_sent,
+            last_active_at: snapshot.last_active_at.map(datetime),
+            emitted_at: datetime(emitted_at_ms.div_euclid(1000)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +245,35 @@ mod tests {
         // 1900-01-01 and 2200-01-01: event times the contract accepts.
         assert_eq!(datetime(-2_208_988_800), 0);
         assert_eq!(datetime(7_258_118_400), u32::MAX);
+    }
+
+    #[test]
+    fn alert_row_keeps_the_milliseconds_and_truncates_the_datetimes() {
+        let alert = crate::alerts::sample_alert();
+        let row = AlertRow::new(&alert, 1_767_225_660_999);
+        assert_eq!(
+            row,
+            AlertRow {
+                // Pinned by core's id test (computed independently).
+                alert_id: "d424017bf689b2a99ff9844d5d956d45".to_owned(),
+                user_id: "u000042",
+                kind: "dormant",
+                transition_at: 1_767_225_600,
+                transition_at_ms: 1_767_225_600_000,
+                stage_before: Some("at_risk"),
+                stage_after: "dormant",
+                reason: "no activity for 30 days (last active 2025-12-02)",
+                days_inactive: 30,
+                events_7d: 0,
+                events_prev_28d: 0,
+                frequency_drop: 1.0,
+                churn_risk: 0.8,
+                hard_churned: false,
+                messages_sent: 3,
+                last_active_at: Some(1_764_633_600),
+                emitted_at: 1_767_225_660,
+            }
+        );
     }
 
     #[test]

@@ -7,28 +7,32 @@
 //!    stored (FAULTS.md pitfall 5), so these go first;
 //! 2. `profile_state`: before the profiles, so that a profile the CRM can see always has its
 //!    state stored; a restore never falls behind what was already published;
-//! 3. `user_profiles`.
+//! 3. `user_profiles`;
+//! 4. `profile_alerts`: last, so that when an alert is visible, the profile showing the stage
+//!    it announces is too (an operator who follows an alert to the CRM finds the user there).
 //!
 //! **A failed write is retried whole by the caller**, and the offsets it covers are not
 //! committed until a retry succeeds (pitfall 4). Some of the inserts may have succeeded (or a
 //! timed-out one may have landed), so a retry writes those rows again. That is safe:
 //! `user_profiles` and `profile_state` are `ReplacingMergeTree(version)` and readers go through
 //! `FINAL`, so a repeated row with the same version collapses into one, and an older version
-//! never wins over a newer one. `dead_letters` is an append-only log and may then hold a
-//! repeat, which its table documentation allows (count `uniqExact(topic, partition, offset)`).
-//! See `docs/storage.md`.
+//! never wins over a newer one. `profile_alerts` is a `ReplacingMergeTree` ordered by what the
+//! `alert_id` hashes, so a repeated alert collapses too (readers use `profile_alerts_unique`).
+//! `dead_letters` is an append-only log and may then hold a repeat, which its table
+//! documentation allows (count `uniqExact(topic, partition, offset)`). See `docs/storage.md`.
 
 use std::time::Duration;
 
 use clickhouse::{Client, Row, RowWrite};
 use serde::Deserialize;
 
-use super::rows::{DeadLetterRow, ProfileRow, StateRow};
+use super::rows::{AlertRow, DeadLetterRow, ProfileRow, StateRow};
 use super::ClickHouseConfig;
 
 const PROFILES: &str = "user_profiles";
 const STATES: &str = "profile_state";
 const DEAD_LETTERS: &str = "dead_letters";
+const ALERTS: &str = "profile_alerts";
 
 /// How long sending one chunk of an insert, and then waiting for ClickHouse's answer, may take.
 /// Without a bound a stalled server would hang the flush for ever instead of letting the
@@ -41,6 +45,8 @@ pub struct SinkBatch<'a> {
     pub profiles: &'a [ProfileRow<'a>],
     pub states: &'a [StateRow],
     pub dead_letters: &'a [DeadLetterRow<'a>],
+    /// The alerts decided at this flush; empty when the ClickHouse alert sink is off.
+    pub alerts: &'a [AlertRow<'a>],
 }
 
 /// A failed sink operation. ClickHouse's own message (the server's exception text, or the
@@ -73,7 +79,7 @@ pub enum SinkError {
     },
 }
 
-/// Writes profiles, state blobs and dead letters to ClickHouse. Cheap to clone: clones share
+/// Writes profiles, state blobs, dead letters and alerts to ClickHouse. Cheap to clone: clones share
 /// one connection pool.
 #[derive(Clone)]
 pub struct ClickHouseSink {
@@ -102,7 +108,7 @@ impl ClickHouseSink {
                 database: self.database.clone(),
                 source,
             })?;
-        let missing: Vec<&'static str> = [DEAD_LETTERS, STATES, PROFILES]
+        let missing: Vec<&'static str> = [DEAD_LETTERS, STATES, PROFILES, ALERTS]
             .into_iter()
             .filter(|table| !present.iter().any(|name| name == table))
             .collect();
@@ -117,13 +123,14 @@ impl ClickHouseSink {
     }
 
     /// Writes the batch: one insert per non-empty table, dead letters, then states, then
-    /// profiles. On error, retry the whole batch (see the module documentation).
+    /// profiles, then alerts. On error, retry the whole batch (see the module documentation).
     pub async fn write(&self, batch: &SinkBatch<'_>) -> Result<(), SinkError> {
         self.insert::<DeadLetterRow<'_>>(DEAD_LETTERS, batch.dead_letters)
             .await?;
         self.insert::<StateRow>(STATES, batch.states).await?;
         self.insert::<ProfileRow<'_>>(PROFILES, batch.profiles)
-            .await
+            .await?;
+        self.insert::<AlertRow<'_>>(ALERTS, batch.alerts).await
     }
 
     /// The latest state blob of every user of source partition `partition`, as

@@ -18,10 +18,9 @@
 //! match the source's: the source partition is in the headers.
 
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::FutureRecord;
 
 use super::config::KafkaConfig;
-use super::producer::{ProduceError, Producer};
+use super::producer::{Outgoing, ProduceError, Producer};
 use crate::dead_letter::DeadLetter;
 
 /// Header names, as listed in the module documentation.
@@ -49,17 +48,21 @@ impl DeadLetterProducer {
     /// written; sending the whole slice again then repeats those, which a dead-letter topic
     /// tolerates (the coordinates in the headers tell repeats apart).
     pub async fn send(&self, topic: &str, letters: &[DeadLetter]) -> Result<(), ProduceError> {
-        let mut deliveries = self.producer.deliveries(topic, |_| {});
-        for letter in letters {
-            let record = FutureRecord {
-                key: letter.key.as_deref(),
-                ..FutureRecord::to(topic)
-                    .payload(letter.payload.as_slice())
-                    .headers(headers(letter))
-            };
-            deliveries.send(record).await?;
+        self.producer
+            .send_messages::<_, &[u8], &[u8]>(topic, letters, |_| {})
+            .await
+            .map(drop)
+    }
+}
+
+/// The letter as it is re-sent: its own key and payload, the reason and coordinates as headers.
+impl<'a> From<&'a DeadLetter> for Outgoing<&'a [u8], &'a [u8]> {
+    fn from(letter: &'a DeadLetter) -> Self {
+        Outgoing {
+            key: letter.key.as_deref(),
+            payload: letter.payload.as_slice(),
+            headers: Some(headers(letter)),
         }
-        deliveries.finish().await.map(drop)
     }
 }
 

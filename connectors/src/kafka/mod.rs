@@ -1,5 +1,5 @@
-//! The Kafka side of Portrait: the pipeline's source, and the producer and admin calls that
-//! `portrait generate` and the tests use.
+//! The Kafka side of Portrait: the pipeline's source, its dead-letter and alert sinks, and the
+//! producer and admin calls that `portrait generate` and the tests use.
 //!
 //! Speaks the Kafka protocol through librdkafka (rdkafka's bundled build), so it works with
 //! Apache Kafka and compatible brokers such as tansu, the one the tests run.
@@ -14,11 +14,13 @@
 //! - `producer.rs`: keyed, murmur2-partitioned sends with bounded in-flight deliveries;
 //! - `dead_letters.rs`: rejected input, re-sent to the dead-letter topic with its reason and
 //!   source coordinates as headers;
+//! - `alerts.rs`: alerts as JSON on an alert topic, keyed by user, with the id as a header;
 //! - `admin.rs`: topic creation and the start-up co-partitioning check.
 //!
 //! Why offsets are committed the way they are: `docs/offsets.md`.
 
 mod admin;
+mod alerts;
 mod config;
 mod dead_letters;
 mod end_offsets;
@@ -28,6 +30,7 @@ mod producer;
 mod source;
 
 pub use admin::{check_copartitioned, Admin, AdminError, NotCoPartitioned};
+pub use alerts::AlertProducer;
 pub use config::{ConfigError, KafkaConfig, OffsetReset};
 pub use dead_letters::DeadLetterProducer;
 pub use headers::Headers;

@@ -5,10 +5,14 @@
 //! [`Producer::with_max_in_flight`] messages wait for their delivery report at any time. Keys are
 //! partitioned with murmur2, as Java clients do, so a user's events are co-partitioned across
 //! topics whichever client wrote them.
+//!
+//! The dead-letter and alert sinks send through the same code (`send_messages`, with optional
+//! keys and headers), so every producer of Portrait has one set of settings, one in-flight
+//! bound and one way of reporting a failed delivery.
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Message as _, ToBytes};
+use rdkafka::message::{Message as _, OwnedHeaders, ToBytes};
 use rdkafka::producer::future_producer::OwnedDeliveryResult;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 
@@ -112,22 +116,45 @@ impl Producer {
         K: AsRef<[u8]>,
         P: AsRef<[u8]>,
     {
+        self.send_messages::<_, K, P>(topic, messages, on_progress)
+            .await
+    }
+
+    /// [`Producer::send_all`] for messages that may lack a key or carry headers: what the
+    /// sinks that re-send or describe data (dead letters, alerts) need. Each item becomes an
+    /// [`Outgoing`] through `From`, not through a closure: a closure over borrowed messages
+    /// inside this async fn would make its future not `Send` for callers that spawn it (see
+    /// the test below).
+    pub(crate) async fn send_messages<I, K, P>(
+        &self,
+        topic: &str,
+        messages: I,
+        on_progress: impl FnMut(u64),
+    ) -> Result<u64, ProduceError>
+    where
+        I: IntoIterator,
+        I::Item: Into<Outgoing<K, P>>,
+        K: AsRef<[u8]>,
+        P: AsRef<[u8]>,
+    {
         let mut deliveries = self.deliveries(topic, on_progress);
-        for (key, payload) in messages {
-            deliveries
-                .send(
-                    FutureRecord::to(topic)
-                        .key(key.as_ref())
-                        .payload(payload.as_ref()),
-                )
-                .await?;
+        for message in messages {
+            let message: Outgoing<K, P> = message.into();
+            let mut record: FutureRecord<'_, [u8], [u8]> =
+                FutureRecord::to(topic).payload(message.payload.as_ref());
+            if let Some(key) = &message.key {
+                record = record.key(key.as_ref());
+            }
+            if let Some(headers) = message.headers {
+                record = record.headers(headers);
+            }
+            deliveries.send(record).await?;
         }
         deliveries.finish().await
     }
 
-    /// The bookkeeping of one batch of sends to `topic`, for senders that build their own
-    /// records (with headers, say) but want the same bounds and error reporting.
-    pub(crate) fn deliveries<'p, F: FnMut(u64)>(
+    /// The bookkeeping of one batch of sends to `topic`.
+    fn deliveries<'p, F: FnMut(u64)>(
         &'p self,
         topic: &'p str,
         on_progress: F,
@@ -143,10 +170,29 @@ impl Producer {
     }
 }
 
+/// One message for [`Producer::send_messages`]. Without a key, librdkafka's partitioner
+/// picks a partition at random.
+pub(crate) struct Outgoing<K, P> {
+    pub(crate) key: Option<K>,
+    pub(crate) payload: P,
+    pub(crate) headers: Option<OwnedHeaders>,
+}
+
+/// A `(key, payload)` pair of [`Producer::send_all`]: keyed, no headers.
+impl<K, P> From<(K, P)> for Outgoing<K, P> {
+    fn from((key, payload): (K, P)) -> Self {
+        Self {
+            key: Some(key),
+            payload,
+            headers: None,
+        }
+    }
+}
+
 /// Messages sent to one topic and not yet acknowledged: at most `max_in_flight` of them, so
 /// memory stays bounded however many are sent. Call [`Deliveries::finish`] to wait for the
 /// rest; dropping it abandons their reports (the messages may still be written).
-pub(crate) struct Deliveries<'p, F> {
+struct Deliveries<'p, F> {
     producer: &'p FutureProducer,
     topic: &'p str,
     max_in_flight: usize,
@@ -158,10 +204,7 @@ pub(crate) struct Deliveries<'p, F> {
 impl<F: FnMut(u64)> Deliveries<'_, F> {
     /// Queues one message, first waiting for an earlier delivery when `max_in_flight` are
     /// pending or librdkafka's local queue is full.
-    pub(crate) async fn send<K, P>(
-        &mut self,
-        mut record: FutureRecord<'_, K, P>,
-    ) -> Result<(), ProduceError>
+    async fn send<K, P>(&mut self, mut record: FutureRecord<'_, K, P>) -> Result<(), ProduceError>
     where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,
@@ -193,7 +236,7 @@ impl<F: FnMut(u64)> Deliveries<'_, F> {
     }
 
     /// Waits for every pending delivery; returns how many messages were acknowledged in all.
-    pub(crate) async fn finish(mut self) -> Result<u64, ProduceError> {
+    async fn finish(mut self) -> Result<u64, ProduceError> {
         while !self.in_flight.is_empty() {
             self.settle_next().await?;
         }
@@ -225,5 +268,44 @@ fn settle<Canceled>(
         Some(Err(_)) | None => Err(ProduceError::Canceled {
             topic: topic.to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_send<T: Send>(_: &T) {}
+
+    /// Callers spawn sends of borrowed messages (`tokio::spawn` needs `Send`, and the
+    /// integration tests do it). A closure over the messages inside these async fns breaks
+    /// that ("implementation of `FnOnce` is not general enough"); this stops compiling if one
+    /// comes back.
+    #[allow(dead_code)]
+    fn sends_of_borrowed_messages_are_send(producer: &'static Producer) {
+        let task = async move {
+            let owned: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            let messages: Vec<(&[u8], &[u8])> = owned
+                .iter()
+                .map(|(key, payload)| (key.as_slice(), payload.as_slice()))
+                .collect();
+            producer.send_all("topic", messages, |_| {}).await
+        };
+        is_send(&task);
+    }
+
+    #[allow(dead_code)]
+    fn dead_letter_and_alert_sends_are_send(
+        letters: &'static super::super::DeadLetterProducer,
+        alerts: &'static super::super::AlertProducer,
+    ) {
+        is_send(&async move {
+            let batch: Vec<crate::dead_letter::DeadLetter> = Vec::new();
+            letters.send("topic", &batch).await
+        });
+        is_send(&async move {
+            let batch: Vec<portrait_core::alerts::Alert> = Vec::new();
+            alerts.send("topic", &batch).await
+        });
     }
 }

@@ -17,8 +17,6 @@ mod reason;
 mod tests;
 mod timeline;
 
-use serde::{Deserialize, Serialize};
-
 use crate::event::wire_enum;
 use crate::signals::LifecycleStage;
 use crate::time::{EventTime, MILLIS_PER_DAY};
@@ -49,9 +47,8 @@ impl AlertKind {
     }
 }
 
-/// The alert rules' settings (`[alerts]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// The alert rules' settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertRules {
     /// At most one alert per user and kind within this many days of event time. Default 7.
     pub cooldown_days: u32,
