@@ -62,7 +62,7 @@ async fn profiles_equal_the_ground_truth_and_bad_input_becomes_dead_letters() {
         let verify = succeed("portrait verify", verify).await;
         std::fs::remove_file(&truth).unwrap();
         assert!(
-            String::from_utf8_lossy(&verify.stdout).contains("verified: the 5000 profiles"),
+            String::from_utf8_lossy(&verify.stdout).contains("(5000 profiles) and"),
             "{}",
             String::from_utf8_lossy(&verify.stdout)
         );

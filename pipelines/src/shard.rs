@@ -338,4 +338,40 @@ mod tests {
             assert_eq!(profile.lifecycle_stage.as_str(), stage);
         }
     }
+
+    #[test]
+    fn a_silent_users_alerts_come_from_the_alert_deadlines_alone() {
+        let (config, rules) = (SignalConfig::default(), AlertRules::default());
+        let mut shard = Shard::with_alerts();
+        let last_seen = DAY_0 + 9 * HOUR;
+        page_view(&mut shard, "quiet", last_seen);
+        let mut alerts = Vec::new();
+        shard.decide_alerts(
+            Some(EventTime::from_millis(last_seen)),
+            &config,
+            &rules,
+            |a| alerts.push(a),
+        );
+        drain(&mut shard, last_seen);
+        assert!(
+            alerts.is_empty(),
+            "a first event moves into `new`: no alert"
+        );
+
+        // Not a single event more: each later decision finds the user through the index.
+        for days in [13, 20, 45, 90] {
+            let decision = EventTime::from_millis(last_seen + days * MILLIS_PER_DAY);
+            shard.decide_alerts(Some(decision), &config, &rules, |a| alerts.push(a));
+        }
+        let seen: Vec<(&str, i64)> = alerts
+            .iter()
+            .map(|a| {
+                (
+                    a.kind.as_str(),
+                    (a.at.millis() - last_seen) / MILLIS_PER_DAY,
+                )
+            })
+            .collect();
+        assert_eq!(seen, [("at_risk", 14), ("dormant", 30), ("churned", 60)]);
+    }
 }

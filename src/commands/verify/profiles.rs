@@ -1,74 +1,9 @@
-//! `portrait verify`: compare the profiles in ClickHouse with a ground-truth file.
-//!
-//! The truth is what `portrait generate --truth FILE` wrote: the reference model's profile of
-//! every generated user at the final watermark of a replay (`portrait run --until-end`). This
-//! reads `user_profiles_current` back and compares it column by column with
-//! [`portrait_generator::differences`], the same comparison the end-to-end test makes, so a
-//! benchmark (`scripts/bench`) or an operator trying a new build can check that fast is also
-//! exact.
+//! The profile half of `portrait verify`: `user_profiles_current` read back as the truth's
+//! [`ExpectedProfile`]s.
 
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
-
-use anyhow::{bail, Context};
 use portrait_connectors::clickhouse::ClickHouseConfig;
-use portrait_generator::{differences, ExpectedProfile, Truth};
+use portrait_generator::ExpectedProfile;
 use serde::Deserialize;
-
-use crate::config::Config;
-
-/// Differences printed before the rest are only counted.
-const SHOWN: usize = 20;
-
-#[derive(clap::Args)]
-pub struct Args {
-    /// The expected profiles, as `portrait generate --truth FILE` wrote them (NDJSON).
-    #[arg(long, value_name = "FILE")]
-    truth: PathBuf,
-}
-
-pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
-    let config = Config::load(path)?.config;
-    let file = File::open(&args.truth)
-        .with_context(|| format!("opening the truth file {}", args.truth.display()))?;
-    let truth = Truth::read_ndjson(BufReader::new(file))
-        .with_context(|| format!("reading the truth file {}", args.truth.display()))?;
-    let clickhouse = &config.clickhouse;
-    let actual = super::runtime()?
-        .block_on(read_current(clickhouse))
-        .with_context(|| {
-            format!(
-                "reading user_profiles_current from database {} at {}",
-                clickhouse.database, clickhouse.url
-            )
-        })?;
-
-    let found = differences(&actual, &truth.profiles);
-    if found.is_empty() {
-        println!(
-            "verified: the {} profiles in {}.user_profiles_current equal {}",
-            actual.len(),
-            clickhouse.database,
-            args.truth.display()
-        );
-        return Ok(());
-    }
-    for line in found.iter().take(SHOWN) {
-        eprintln!("  {line}");
-    }
-    if found.len() > SHOWN {
-        eprintln!("  ... and {} more", found.len() - SHOWN);
-    }
-    bail!(
-        "{} difference(s) between {}.user_profiles_current ({} profiles) and {} ({} profiles)",
-        found.len(),
-        clickhouse.database,
-        actual.len(),
-        args.truth.display(),
-        truth.profiles.len()
-    )
-}
 
 /// One row of `user_profiles_current` in RowBinary: timestamps as `DateTime` epoch seconds,
 /// booleans as `UInt8` (ClickHouse 18.16 has no `Bool`).
@@ -156,7 +91,9 @@ impl From<Row> for ExpectedProfile {
 
 /// Every profile in `user_profiles_current` (the latest version of each user), sorted by
 /// user id as the truth is.
-async fn read_current(config: &ClickHouseConfig) -> anyhow::Result<Vec<ExpectedProfile>> {
+pub(super) async fn read_current(
+    config: &ClickHouseConfig,
+) -> anyhow::Result<Vec<ExpectedProfile>> {
     let rows = config
         .client()
         .query("SELECT ?fields FROM user_profiles_current ORDER BY user_id")

@@ -1,0 +1,36 @@
+//! The alert half of `portrait verify`: `profile_alerts_unique` read back as the generator's
+//! [`ExpectedAlert`]s (who, what, when, from which stage to which).
+
+use portrait_connectors::clickhouse::ClickHouseConfig;
+use portrait_generator::ExpectedAlert;
+use serde::Deserialize;
+
+#[derive(Debug, clickhouse::Row, Deserialize)]
+struct Row {
+    user_id: String,
+    kind: String,
+    transition_at_ms: i64,
+    stage_before: Option<String>,
+    stage_after: String,
+}
+
+/// Every alert in `profile_alerts_unique`, sorted as the expected alerts are.
+pub(super) async fn read_unique(config: &ClickHouseConfig) -> anyhow::Result<Vec<ExpectedAlert>> {
+    let rows = config
+        .client()
+        .query("SELECT ?fields FROM profile_alerts_unique")
+        .fetch_all::<Row>()
+        .await?;
+    let mut alerts: Vec<ExpectedAlert> = rows
+        .into_iter()
+        .map(|row| ExpectedAlert {
+            user_id: row.user_id,
+            kind: row.kind,
+            at_ms: row.transition_at_ms,
+            stage_before: row.stage_before,
+            stage_after: row.stage_after,
+        })
+        .collect();
+    alerts.sort();
+    Ok(alerts)
+}
