@@ -29,4 +29,4 @@ pub mod time;
 
 pub use profile::Profile;
 pub use signals::SignalConfig;
-pub use state::{ProfileState, StateDecodeError};
+pub use state::{ProfileState, StateDecodeError, StoredUser};

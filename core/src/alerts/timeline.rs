@@ -21,6 +21,7 @@ use crate::profile::seconds;
 use crate::signals::activity::is_user_initiated;
 use crate::signals::churn::{is_hard_churn, PREVIOUS_WINDOW_END, RECENT_WINDOW};
 use crate::signals::{LifecycleStage, SignalConfig};
+use crate::state::codec::{invalid, Reader, StateDecodeError, Writer};
 use crate::state::days::DayLog;
 use crate::state::lifecycle::{ChurnSignals, Lifecycle};
 use crate::time::{Day, EventTime, MILLIS_PER_DAY};
@@ -39,6 +40,9 @@ enum Class {
 }
 
 impl Class {
+    /// In the blob, by code.
+    const ALL: [Class; 4] = [Class::Seen, Class::Active, Class::Message, Class::Churn];
+
     fn of(kind: &EventKind<'_>) -> Class {
         match kind {
             EventKind::ChatMessage(chat) if chat.direction == Direction::User => Class::Message,
@@ -342,4 +346,125 @@ impl StageTimeline {
             });
         }
     }
+}
+
+/// The blob form, for `profile_state`: absolute times are zigzag varints, the history's times
+/// distances from its `first_seen`, flags one bit each. `docs/state.md` has the layout.
+impl StageTimeline {
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u8(u8::from(self.history.is_some())
+            | u8::from(self.cursor.is_some()) << 1
+            | u8::from(self.recheck) << 2);
+        if let Some(cursor) = self.cursor {
+            w.signed(cursor.millis());
+        }
+        if let Some(history) = &self.history {
+            history.encode(w);
+        }
+        w.varint(self.pending.len() as u128);
+        for pending in &self.pending {
+            w.signed(pending.ts.millis());
+            w.u8(pending.class as u8);
+        }
+        let fired = self
+            .fired
+            .iter()
+            .enumerate()
+            .fold(0u8, |bits, (i, at)| bits | u8::from(at.is_some()) << i);
+        w.u8(fired);
+        for at in self.fired.iter().flatten() {
+            w.signed(at.millis());
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader) -> Result<Self, StateDecodeError> {
+        let flags = r.u8("timeline flags")?;
+        if flags >= 1 << 3 {
+            return Err(invalid("timeline flags", "unknown flags set"));
+        }
+        let cursor = (flags & 2 != 0)
+            .then(|| time(r, "timeline cursor"))
+            .transpose()?;
+        let history = (flags & 1 != 0).then(|| History::decode(r)).transpose()?;
+        let count = r.count("timeline pending count")?;
+        let mut pending = Vec::with_capacity(count);
+        for _ in 0..count {
+            let ts = time(r, "timeline pending time")?;
+            let class = *Class::ALL
+                .get(usize::from(r.u8("timeline pending class")?))
+                .ok_or(invalid("timeline pending class", "unknown class"))?;
+            pending.push(Pending { ts, class });
+        }
+        let bits = r.u8("timeline fired")?;
+        if u32::from(bits) >= 1 << AlertKind::ALL.len() {
+            return Err(invalid("timeline fired", "unknown kinds set"));
+        }
+        let mut fired = [None; AlertKind::ALL.len()];
+        for (i, at) in fired.iter_mut().enumerate() {
+            if bits & 1 << i != 0 {
+                *at = Some(time(r, "timeline fired time")?);
+            }
+        }
+        Ok(StageTimeline {
+            history,
+            pending,
+            cursor,
+            recheck: flags & 4 != 0,
+            fired,
+        })
+    }
+}
+
+impl History {
+    fn encode(&self, w: &mut Writer) {
+        let base = self.first_seen;
+        w.signed(base.millis());
+        w.u8(u8::from(self.last_active.is_some())
+            | u8::from(self.last_churn.is_some()) << 1
+            | u8::from(self.activated) << 2);
+        for ts in [self.last_active, self.last_churn].into_iter().flatten() {
+            w.after(base, ts);
+        }
+        w.u8(self.stage.map_or(u8::MAX, |stage| stage as u8));
+        w.varint(self.messages_sent.into());
+        self.days.encode(base, w);
+    }
+
+    fn decode(r: &mut Reader) -> Result<Self, StateDecodeError> {
+        let first_seen = time(r, "timeline first_seen")?;
+        let flags = r.u8("timeline history flags")?;
+        if flags >= 1 << 3 {
+            return Err(invalid("timeline history flags", "unknown flags set"));
+        }
+        let mut optional = |bit: u8, field| {
+            (flags & 1 << bit != 0)
+                .then(|| r.after(first_seen, field))
+                .transpose()
+        };
+        let last_active = optional(0, "timeline last_active")?;
+        let last_churn = optional(1, "timeline last_churn")?;
+        let stage = match r.u8("timeline stage")? {
+            u8::MAX => None,
+            code => Some(
+                *LifecycleStage::ALL
+                    .get(usize::from(code))
+                    .ok_or(invalid("timeline stage", "unknown stage"))?,
+            ),
+        };
+        Ok(History {
+            first_seen,
+            last_active,
+            last_churn,
+            messages_sent: r.int("timeline messages_sent")?,
+            days: DayLog::decode(first_seen, r)?,
+            stage,
+            activated: flags & 4 != 0,
+        })
+    }
+}
+
+/// An absolute time, checked to be an event time.
+fn time(r: &mut Reader, field: &'static str) -> Result<EventTime, StateDecodeError> {
+    EventTime::try_from_millis(r.signed(field)?)
+        .map_err(|_| invalid(field, "outside the years 0000 to 9999"))
 }

@@ -75,6 +75,11 @@ impl<'a> Writer<'a> {
         self.varint(value.len() as u128);
         self.0.extend_from_slice(value.as_bytes());
     }
+
+    /// Raw bytes; the reader must know their length.
+    pub(crate) fn bytes(&mut self, value: &[u8]) {
+        self.0.extend_from_slice(value);
+    }
 }
 
 /// Reads fields back, in the order they were written.
@@ -168,6 +173,15 @@ impl<'a> Reader<'a> {
         let len: usize = self.int(field)?;
         let bytes = self.take(len, field)?;
         std::str::from_utf8(bytes).map_err(|_| invalid(field, "not UTF-8"))
+    }
+
+    /// `len` raw bytes.
+    pub(crate) fn bytes(
+        &mut self,
+        len: usize,
+        field: &'static str,
+    ) -> Result<&'a [u8], StateDecodeError> {
+        self.take(len, field)
     }
 
     /// Succeeds when every byte has been read.

@@ -22,10 +22,12 @@ pub(crate) mod days;
 mod deadline;
 mod evaluate;
 pub(crate) mod lifecycle;
+mod stored;
 #[cfg(test)]
 mod tests;
 
 pub use codec::StateDecodeError;
+pub use stored::StoredUser;
 
 use crate::event::{AccountAction, Direction, Event, EventKind, Order};
 use crate::signals::activation::EarliestMessages;
