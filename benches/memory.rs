@@ -165,9 +165,9 @@ fn main() {
     let before = live();
     let mut shard = Shard::default();
     let mut event = first.clone();
-    for id in &ids {
+    for (offset, id) in (0..).zip(&ids) {
         event.user_id = Cow::Borrowed(id);
-        shard.apply(0, &event, &config);
+        shard.apply(0, offset, &event, &config);
     }
     let watermark = first.ts;
     shard.drain(watermark, common::LATENESS_MS, &config, drop);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::{fresh, kafka_config, on_fresh_database};
 use portrait_connectors::clickhouse::{
     migrate, AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch,
-    SinkError, StateRow,
+    SinkError, StateRow, StoredState,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{Admin, DeadLetterProducer, Source};
@@ -314,16 +314,19 @@ async fn state_blobs_round_trip_byte_for_byte_per_partition() {
 
         let mut partition_3 = sink.read_states(3).await.expect("read partition 3");
         partition_3.sort();
+        let stored = |user_id: &str, state: Vec<u8>, version| StoredState {
+            user_id: user_id.to_owned(),
+            state,
+            version,
+            updated_at: 1_714_564_800,
+        };
         assert_eq!(
             partition_3,
-            [
-                ("u-1".to_owned(), new_blob, 2),
-                ("u-2".to_owned(), Vec::new(), 1)
-            ]
+            [stored("u-1", new_blob, 2), stored("u-2", Vec::new(), 1)]
         );
         assert_eq!(
             sink.read_states(4).await.expect("read partition 4"),
-            [("u-9".to_owned(), other_blob, 7)]
+            [stored("u-9", other_blob, 7)]
         );
         assert!(sink
             .read_states(5)

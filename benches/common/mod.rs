@@ -103,7 +103,7 @@ pub fn replay_shard(shard: &mut Shard, messages: &[Message], config: &SignalConf
     for (n, message) in messages.iter().enumerate() {
         let event = decode(&message.payload, &limits).expect("generated events are valid");
         latest = latest.max(event.ts.millis());
-        shard.apply(0, &event, config);
+        shard.apply(0, n as i64, &event, config);
         if (n + 1) % FLUSH_EVERY == 0 || n + 1 == messages.len() {
             let watermark = EventTime::from_millis(latest - LATENESS_MS);
             shard.sweep(watermark);

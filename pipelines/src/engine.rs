@@ -17,8 +17,7 @@ use portrait_connectors::clickhouse::{
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{
-    check_copartitioned, Admin, DeadLetterProducer, EndOffsets, KafkaConfig, NextOffsets, Record,
-    Source,
+    check_copartitioned, Admin, DeadLetterProducer, KafkaConfig, NextOffsets, Record, Source,
 };
 use portrait_core::alerts::{Alert, AlertRules};
 use portrait_core::event::{decode, DecodeLimits};
@@ -54,9 +53,7 @@ pub async fn run(
 ) -> Result<RunSummary, PipelineError> {
     let mut engine = Engine::start(&options).await?;
     let source = Source::new(&options.kafka)?;
-    let ends = source.end_offsets().await?;
-    warn_if_resuming(&ends);
-    let ends = options.until_end.then_some(ends);
+    let ends = options.until_end.then_some(source.end_offsets().await?);
     tokio::pin!(shutdown);
     let mut end_of_input = false;
     loop {
@@ -70,6 +67,7 @@ pub async fn run(
         let received = tokio::select! {
             batch = source.next_batch(options.pipeline.batch_size, wait) => {
                 let batch = batch?;
+                engine.restore(batch.iter().map(|record| record.partition)).await?;
                 for record in batch.iter() {
                     engine.process(record);
                 }
@@ -89,24 +87,6 @@ pub async fn run(
     engine.summary.users = engine.shards.values().map(Shard::users).sum();
     source.close().await;
     Ok(engine.summary)
-}
-
-/// Restoring users' state from `profile_state` when a partition resumes mid-topic is not built
-/// yet, so such a run starts those users from nothing: say so loudly rather than let the
-/// profiles look complete.
-fn warn_if_resuming(ends: &EndOffsets) {
-    for (topic, partition, end) in ends.iter() {
-        if end.start > 0 && end.start < end.end {
-            tracing::warn!(
-                topic,
-                partition,
-                resume_at = end.start,
-                "the group resumes this partition mid-topic, and state restore is not \
-                 implemented yet: profiles of users seen before this offset will be rebuilt \
-                 from the new events only (replay from the start with a fresh group instead)"
-            );
-        }
-    }
 }
 
 /// The running pipeline's state between two calls of its loop.
@@ -187,6 +167,42 @@ impl Engine {
         })
     }
 
+    /// Makes the shard of every partition in `partitions` not seen before, restoring its
+    /// users from `profile_state` first (one range read per partition), so that no event of a
+    /// partition is applied before the state the last flush stored for it. A ClickHouse outage
+    /// is waited out; a stored state that cannot be read stops the pipeline.
+    async fn restore(
+        &mut self,
+        partitions: impl Iterator<Item = i32>,
+    ) -> Result<(), PipelineError> {
+        let mut new: Vec<i32> = partitions
+            .filter(|partition| !self.shards.contains_key(partition))
+            .collect();
+        new.sort_unstable();
+        new.dedup();
+        for partition in new {
+            let number = u32::try_from(partition).expect("Kafka partitions are not negative");
+            let stored = retry("reading stored states", || self.sink.read_states(number)).await;
+            let users = stored.len();
+            let mut shard = if self.alerts.enabled() {
+                Shard::with_alerts()
+            } else {
+                Shard::default()
+            };
+            let evaluated_at = shard
+                .restore(stored, &self.signals)
+                .map_err(|source| PipelineError::Restore { partition, source })?;
+            // The watermark never goes back, not even across a restart.
+            self.watermark = self.watermark.max(evaluated_at);
+            self.summary.restored += users;
+            if users > 0 {
+                tracing::info!(partition, users, "restored the partition's users");
+            }
+            self.shards.insert(partition, shard);
+        }
+        Ok(())
+    }
+
     /// One message: decoded and applied to its user's state, or set aside as a dead letter.
     fn process(&mut self, record: Record<'_>) {
         self.processed
@@ -199,15 +215,14 @@ impl Engine {
                     .iter()
                     .position(|t| t == record.topic)
                     .expect("records come from subscribed topics");
-                let alerts = self.alerts.enabled();
-                let shard = self.shards.entry(record.partition).or_insert_with(|| {
-                    if alerts {
-                        Shard::with_alerts()
-                    } else {
-                        Shard::default()
-                    }
-                });
-                shard.apply(topic, &event, &self.signals);
+                let shard = self
+                    .shards
+                    .get_mut(&record.partition)
+                    .expect("restore() made a shard for every partition of the batch");
+                if !shard.apply(topic, record.offset, &event, &self.signals) {
+                    self.summary.replayed += 1;
+                    return;
+                }
                 self.summary.events += 1;
                 self.summary.events_by_type[event.event_type() as usize] += 1;
                 return;

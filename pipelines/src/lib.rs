@@ -37,6 +37,11 @@ pub enum PipelineError {
     Source(#[from] portrait_connectors::kafka::SourceError),
     #[error(transparent)]
     Producer(#[from] portrait_connectors::kafka::ProduceError),
+    #[error("cannot restore partition {partition} from profile_state")]
+    Restore {
+        partition: i32,
+        source: shard::RestoreError,
+    },
     #[error(
         "ClickHouse at {url} is not ready for database {database} (did `portrait migrate` run?)"
     )]
@@ -56,6 +61,11 @@ pub struct RunSummary {
     pub events_by_type: [u64; 6],
     /// Messages set aside, by reason.
     pub dead_letters: BTreeMap<&'static str, u64>,
+    /// Events skipped because the restored state already contained them (replayed after a
+    /// restart).
+    pub replayed: u64,
+    /// Users restored from `profile_state`.
+    pub restored: usize,
     /// Users held at the end.
     pub users: usize,
     /// Profile rows written.

@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 
+use portrait_connectors::clickhouse::StoredState;
 use portrait_core::alerts::{Alert, AlertRules, StageTimeline};
 use portrait_core::event::Event;
 use portrait_core::time::EventTime;
-use portrait_core::{Profile, ProfileState, SignalConfig};
+use portrait_core::{Profile, ProfileState, SignalConfig, StateDecodeError, StoredUser};
 
 use crate::deadlines::{DeadlineIndex, Slot};
 
@@ -22,9 +23,34 @@ struct User {
     state: ProfileState,
     /// Version of the last row written; the next row gets `version + 1`.
     version: u64,
+    /// By input topic index: the offset of the last event applied to `state`.
+    applied: Vec<Option<i64>>,
     /// Where the user stands in the deadline index, if anywhere.
     deadline: Option<i64>,
     dirty: bool,
+}
+
+impl User {
+    fn applied(&self, topic: usize) -> Option<i64> {
+        self.applied.get(topic).copied().flatten()
+    }
+
+    fn set_applied(&mut self, topic: usize, offset: i64) {
+        if self.applied.len() <= topic {
+            self.applied.resize(topic + 1, None);
+        }
+        self.applied[topic] = Some(offset);
+    }
+}
+
+/// A stored user that cannot be read back: restoring without them would silently rebuild
+/// their profile from the newer events alone, so the engine stops instead.
+#[derive(Debug, thiserror::Error)]
+#[error("the stored state of user {user_id:?} cannot be read")]
+pub struct RestoreError {
+    pub user_id: String,
+    #[source]
+    pub source: StateDecodeError,
 }
 
 /// A user's profile and state as of one flush.
@@ -72,8 +98,17 @@ impl Shard {
         }
     }
 
-    /// Applies one event to its user's state and marks the user changed.
-    pub fn apply(&mut self, topic: usize, event: &Event<'_>, config: &SignalConfig) {
+    /// Applies the event at `offset` of input topic `topic` to its user's state and marks the
+    /// user changed. Returns `false`, changing nothing but the topic's progress, for an event
+    /// the user's state already contains: one replayed after a restart, at or before the
+    /// user's applied offset for the topic.
+    pub fn apply(
+        &mut self,
+        topic: usize,
+        offset: i64,
+        event: &Event<'_>,
+        config: &SignalConfig,
+    ) -> bool {
         let ts = event.ts.millis();
         if self.latest_by_topic.len() <= topic {
             self.latest_by_topic.resize(topic + 1, None);
@@ -83,32 +118,83 @@ impl Shard {
 
         let slot = match self.index.get(event.user_id.as_ref()) {
             Some(&slot) => {
-                self.users[slot as usize].state.apply(event, config);
+                let user = &mut self.users[slot as usize];
+                if user.applied(topic).is_some_and(|applied| offset <= applied) {
+                    return false;
+                }
+                user.state.apply(event, config);
                 slot
             }
-            None => self.insert(&event.user_id, ProfileState::new(event, config)),
+            None => self.insert(
+                &event.user_id,
+                ProfileState::new(event, config),
+                0,
+                Vec::new(),
+            ),
         };
         if let Some(alerts) = &mut self.alerts {
             alerts.record(slot, event);
         }
         let user = &mut self.users[slot as usize];
+        user.set_applied(topic, offset);
         if !user.dirty {
             user.dirty = true;
             self.dirty.push(slot);
         }
+        true
     }
 
-    fn insert(&mut self, user_id: &str, state: ProfileState) -> Slot {
+    fn insert(
+        &mut self,
+        user_id: &str,
+        state: ProfileState,
+        version: u64,
+        applied: Vec<Option<i64>>,
+    ) -> Slot {
         let slot = Slot::try_from(self.users.len()).expect("fewer than 2^32 users per partition");
         self.users.push(User {
             id: user_id.into(),
             state,
-            version: 0,
+            version,
+            applied,
             deadline: None,
             dirty: false,
         });
         self.index.insert(user_id.into(), slot);
         slot
+    }
+
+    /// Takes back the users of this partition as the last flush stored them, before any of
+    /// the partition's events is applied: each with its state, version, applied offsets and
+    /// alert timeline, filed under its next deadline after `stored.updated_at`. Returns the
+    /// latest watermark a restored profile was evaluated at, which the engine's must not fall
+    /// behind.
+    pub fn restore(
+        &mut self,
+        stored: Vec<StoredState>,
+        config: &SignalConfig,
+    ) -> Result<Option<EventTime>, RestoreError> {
+        debug_assert!(self.users.is_empty(), "restored before any event");
+        let mut latest = None;
+        for row in stored {
+            let user = StoredUser::decode(&row.state).map_err(|source| RestoreError {
+                user_id: row.user_id.clone(),
+                source,
+            })?;
+            let evaluated_at = EventTime::from_millis(i64::from(row.updated_at) * 1000);
+            latest = latest.max(Some(evaluated_at));
+            let next = user
+                .state
+                .next_change(evaluated_at, config)
+                .map(EventTime::millis);
+            let slot = self.insert(&row.user_id, user.state, row.version, user.applied);
+            self.deadlines.reschedule(slot, None, next);
+            self.users[slot as usize].deadline = next;
+            if let Some(alerts) = &mut self.alerts {
+                alerts.restore(slot, user.timeline.unwrap_or_default(), config);
+            }
+        }
+        Ok(latest)
     }
 
     /// The latest event time seen on this partition, over all topics.
@@ -219,8 +305,9 @@ impl Shard {
                 .map(EventTime::millis);
             self.deadlines.reschedule(slot, user.deadline, next);
             user.deadline = next;
+            let timeline = self.alerts.as_ref().map(|a| &a.timelines[slot as usize]);
             let mut state = Vec::new();
-            user.state.encode(&mut state);
+            StoredUser::encode(&user.state, &user.applied, timeline, &mut state);
             out(Changed {
                 profile: user.state.evaluate(&user.id, watermark, config),
                 state,
@@ -236,6 +323,18 @@ impl Shard {
 }
 
 impl ShardAlerts {
+    fn restore(&mut self, slot: Slot, timeline: StageTimeline, config: &SignalConfig) {
+        debug_assert_eq!(
+            slot as usize,
+            self.timelines.len(),
+            "restored in slot order"
+        );
+        let next = timeline.next_due(config).map(EventTime::millis);
+        self.deadlines.reschedule(slot, None, next);
+        self.timelines.push(timeline);
+        self.due.push(next);
+    }
+
     fn record(&mut self, slot: Slot, event: &Event<'_>) {
         let slot = slot as usize;
         if slot == self.timelines.len() {
@@ -284,7 +383,7 @@ mod tests {
             r#"{{"event_id":"{user}-{ts}","type":"page_view","user_id":"{user}","ts":{ts},"props":{{"page":"/"}}}}"#
         );
         let event = decode(json.as_bytes(), &DecodeLimits::default()).unwrap();
-        shard.apply(0, &event, &SignalConfig::default());
+        shard.apply(0, ts, &event, &SignalConfig::default());
     }
 
     fn drain(shard: &mut Shard, watermark: i64) -> Vec<Profile> {

@@ -82,6 +82,12 @@ fn print_summary(summary: &RunSummary) {
     for (reason, count) in &summary.dead_letters {
         println!("  dead letters ({reason}): {count}");
     }
+    if summary.restored > 0 || summary.replayed > 0 {
+        println!(
+            "restored {} users from profile_state; skipped {} replayed events they already held",
+            summary.restored, summary.replayed
+        );
+    }
     let alerts: u64 = summary.alerts.values().sum();
     println!("{alerts} alerts");
     for (kind, count) in &summary.alerts {

@@ -20,4 +20,4 @@ mod sink;
 pub use config::ClickHouseConfig;
 pub use migrate::{migrate, migrate_with, MigrateError, Migration, MigrationReport, EMBEDDED};
 pub use rows::{AlertRow, DeadLetterRow, ProfileRow, StateRow};
-pub use sink::{ClickHouseSink, SinkBatch, SinkError};
+pub use sink::{ClickHouseSink, SinkBatch, SinkError, StoredState};

@@ -133,24 +133,19 @@ impl ClickHouseSink {
         self.insert::<AlertRow<'_>>(ALERTS, batch.alerts).await
     }
 
-    /// The latest state blob of every user of source partition `partition`, as
-    /// `(user_id, state, version)`, in no particular order. One range read of the table's
-    /// primary key, `FINAL` so that only the highest version per user comes back.
-    pub async fn read_states(
-        &self,
-        partition: u32,
-    ) -> Result<Vec<(String, Vec<u8>, u64)>, SinkError> {
-        let rows: Vec<StoredState> = self
-            .client
-            .query("SELECT user_id, state, version FROM profile_state FINAL WHERE `partition` = ?")
+    /// The latest state of every user of source partition `partition`, in no particular
+    /// order. One range read of the table's primary key, `FINAL` so that only the highest
+    /// version per user comes back.
+    pub async fn read_states(&self, partition: u32) -> Result<Vec<StoredState>, SinkError> {
+        self.client
+            .query(
+                "SELECT user_id, state, version, updated_at FROM profile_state FINAL \
+                 WHERE `partition` = ?",
+            )
             .bind(partition)
             .fetch_all()
             .await
-            .map_err(|source| SinkError::ReadStates { partition, source })?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.user_id, row.state, row.version))
-            .collect())
+            .map_err(|source| SinkError::ReadStates { partition, source })
     }
 
     /// One `INSERT` of `rows` into `table`; nothing at all when `rows` is empty.
@@ -181,10 +176,13 @@ impl ClickHouseSink {
 }
 
 /// A `profile_state` row as the restore reads it.
-#[derive(Row, Deserialize)]
-struct StoredState {
-    user_id: String,
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Row, Deserialize)]
+pub struct StoredState {
+    pub user_id: String,
     #[serde(with = "serde_bytes")]
-    state: Vec<u8>,
-    version: u64,
+    pub state: Vec<u8>,
+    /// The version of the last profile row written for the user.
+    pub version: u64,
+    /// The watermark that row was evaluated at, in whole seconds.
+    pub updated_at: u32,
 }

@@ -70,25 +70,32 @@ pub struct Producer {
 }
 
 impl Producer {
-    /// A producer tuned for throughput with durable, ordered, duplicate-free writes.
+    /// A producer tuned for throughput with durable, ordered, duplicate-free writes. The
+    /// throughput settings are defaults: `kafka.properties` may override them (a fault test
+    /// writes one message per batch, for instance).
     pub fn new(config: &KafkaConfig) -> Result<Self, ProduceError> {
-        let inner = config
-            .client_config()
+        let mut client = config.client_config();
+        client
             // Java's default partitioner for keyed messages; random for unkeyed ones.
             .set("partitioner", "murmur2_random")
             // Written means written to every in-sync replica.
             .set("acks", "all")
             // Retries neither duplicate nor reorder messages within a partition.
-            .set("enable.idempotence", "true")
-            // Wait a little to fill large batches: bulk loads, not latency, are the use.
-            .set("linger.ms", "20")
-            .set("batch.num.messages", "10000")
-            .set("batch.size", "1048576")
-            .create()
-            .map_err(|source| ProduceError::Client {
-                brokers: config.brokers.clone(),
-                source: source.into(),
-            })?;
+            .set("enable.idempotence", "true");
+        // Wait a little to fill large batches: bulk loads, not latency, are the use.
+        for (key, value) in [
+            ("linger.ms", "20"),
+            ("batch.num.messages", "10000"),
+            ("batch.size", "1048576"),
+        ] {
+            if !config.properties.contains_key(key) {
+                client.set(key, value);
+            }
+        }
+        let inner = client.create().map_err(|source| ProduceError::Client {
+            brokers: config.brokers.clone(),
+            source: source.into(),
+        })?;
         Ok(Self {
             inner,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,

@@ -1,0 +1,138 @@
+//! Faults against the real broker and ClickHouse: the pipeline killed with SIGKILL over and
+//! over must still end with every profile and every alert exactly as the generator's
+//! reference model says (DESIGN.md, "Exactly-once effect"; docs/guarantees.md).
+
+mod common;
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::pipeline::{portrait, produce_one_per_batch, succeed};
+use portrait_connectors::clickhouse::migrate;
+use portrait_generator::{generate, write_alerts_ndjson, GeneratorConfig, MAX_ARRIVAL_DELAY_MS};
+use rand::{Rng, SeedableRng};
+
+const PARTITIONS: u32 = 4;
+const LATENESS_MS: i64 = 300_000;
+const KILLS: usize = 10;
+
+/// `portrait run --until-end` as the fault tests run it: alerts decided late enough to be
+/// exact on the generator's data, and a short session timeout, so that the group gives a
+/// killed member's partitions to its successor within seconds rather than 45.
+fn run_until_end(
+    kafka: &portrait_connectors::kafka::KafkaConfig,
+    clickhouse: &portrait_connectors::clickhouse::ClickHouseConfig,
+    config: &Path,
+) -> std::process::Command {
+    let mut command = portrait(&["run", "--until-end"], kafka, clickhouse);
+    command.env("PORTRAIT_CONFIG", config).env(
+        "PORTRAIT_ALERTS_LATENESS_MS",
+        (MAX_ARRIVAL_DELAY_MS + 60_000).to_string(),
+    );
+    command
+}
+
+/// The configuration file of the fault tests' runs (the rest comes from the environment).
+const CONFIG: &str = "[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n";
+
+fn temp_file(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("{}.ndjson", common::fresh(name)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth() {
+    common::on_fresh_database("crash", |clickhouse| async move {
+        let dataset = generate(&GeneratorConfig {
+            seed: 5,
+            users: 4_000,
+            days: 120,
+            ..GeneratorConfig::default()
+        });
+        assert!(
+            dataset.messages().len() >= 1_000_000,
+            "only {} events",
+            dataset.messages().len()
+        );
+        let started = Instant::now();
+        let kafka = produce_one_per_batch("crash", &dataset, PARTITIONS).await;
+        eprintln!(
+            "produced {} messages in {:?}",
+            dataset.messages().len(),
+            started.elapsed()
+        );
+        migrate(&clickhouse).await.unwrap();
+        let config = std::env::temp_dir().join(format!("{}.toml", common::fresh("crash")));
+        std::fs::write(&config, CONFIG).unwrap();
+
+        // Random moments, reproducibly: the seed is printed, and fixed per run of the test.
+        let seed: u64 = rand::random();
+        eprintln!("kill moments from seed {seed}");
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut kills = 0;
+        while kills < KILLS {
+            let mut child = run_until_end(&kafka, &clickhouse, &config)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start portrait");
+            let moment = Duration::from_millis(rng.gen_range(500..6_000));
+            let deadline = Instant::now() + moment;
+            // The fault injected is the moment itself: poll the child until then.
+            let finished = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break Some(status);
+                }
+                if Instant::now() >= deadline {
+                    break None;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            match finished {
+                Some(status) => {
+                    assert!(status.success(), "a run ended by itself with {status}");
+                    break;
+                }
+                None => {
+                    child.kill().unwrap(); // SIGKILL
+                    child.wait().unwrap();
+                    kills += 1;
+                    eprintln!("killed after {moment:?}");
+                }
+            }
+        }
+        assert_eq!(kills, KILLS, "the input was done before every kill landed");
+
+        succeed("the final run", run_until_end(&kafka, &clickhouse, &config)).await;
+
+        let truth = temp_file("crash_truth");
+        dataset
+            .truth(LATENESS_MS)
+            .write_ndjson(BufWriter::new(File::create(&truth).unwrap()))
+            .unwrap();
+        let alerts = temp_file("crash_alerts");
+        write_alerts_ndjson(
+            &dataset.expected_alerts(LATENESS_MS),
+            BufWriter::new(File::create(&alerts).unwrap()),
+        )
+        .unwrap();
+        let verify = portrait(
+            &[
+                "verify",
+                "--truth",
+                truth.to_str().unwrap(),
+                "--expected-alerts",
+                alerts.to_str().unwrap(),
+            ],
+            &kafka,
+            &clickhouse,
+        );
+        let verified = succeed("portrait verify", verify).await;
+        std::fs::remove_file(&truth).unwrap();
+        std::fs::remove_file(&alerts).unwrap();
+        std::fs::remove_file(&config).unwrap();
+        eprintln!("{}", String::from_utf8_lossy(&verified.stdout));
+    })
+    .await;
+}
