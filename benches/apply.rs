@@ -65,7 +65,7 @@ fn core(c: &mut Criterion) {
     let common::Replayed { watermark, .. } = common::replay(&events, &config);
 
     // A shard holding every user, as after a long run.
-    let mut shard = Shard::default();
+    let mut shard = Shard::new(common::topics());
     common::replay_shard(&mut shard, messages, &config);
     let recent = recent(&events, watermark);
     let recent_payloads: Vec<&[u8]> = messages
@@ -101,7 +101,7 @@ fn core(c: &mut Criterion) {
     group.throughput(Throughput::Elements(messages.len() as u64));
     group.bench_function("replay", |b| {
         b.iter_batched_ref(
-            Shard::default,
+            || Shard::new(common::topics()),
             |shard| common::replay_shard(shard, messages, &config),
             BatchSize::PerIteration,
         );

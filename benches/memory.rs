@@ -151,7 +151,7 @@ fn main() {
 
     // 2. A shard after the data set.
     let before = live();
-    let mut shard = Shard::default();
+    let mut shard = Shard::new(common::topics());
     common::replay_shard(&mut shard, messages, &config);
     report("shard_with_history", shard.users(), before);
     drop(shard);
@@ -163,7 +163,7 @@ fn main() {
         .expect("a page view");
     let ids: Vec<String> = (0..SYNTHETIC_USERS).map(|i| format!("u{i:06}")).collect();
     let before = live();
-    let mut shard = Shard::default();
+    let mut shard = Shard::new(common::topics());
     let mut event = first.clone();
     for (offset, id) in (0..).zip(&ids) {
         event.user_id = Cow::Borrowed(id);

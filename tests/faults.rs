@@ -5,8 +5,9 @@
 mod common;
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufRead, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
+use std::process::{ChildStderr, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pipeline::{portrait, produce_one_per_batch, succeed};
@@ -37,6 +38,23 @@ fn run_until_end(
 /// The configuration file of the fault tests' runs (the rest comes from the environment).
 const CONFIG: &str = "[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n";
 
+/// Reads the run's log until it reports taking a partition on; `false` if the log ended first.
+/// The rest of the log is drained in the background, so the child never blocks on a full pipe.
+async fn took_a_partition_on(stderr: ChildStderr) -> bool {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut sender = Some(sender);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("took the partition on") {
+                if let Some(sender) = sender.take() {
+                    let _ = sender.send(());
+                }
+            }
+        }
+    });
+    receiver.await.is_ok()
+}
+
 fn temp_file(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("{}.ndjson", common::fresh(name)))
 }
@@ -46,7 +64,7 @@ async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth(
     common::on_fresh_database("crash", |clickhouse| async move {
         let dataset = generate(&GeneratorConfig {
             seed: 5,
-            users: 4_000,
+            users: 4_100,
             days: 120,
             ..GeneratorConfig::default()
         });
@@ -55,12 +73,12 @@ async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth(
             "only {} events",
             dataset.messages().len()
         );
-        let started = Instant::now();
+        let producing = Instant::now();
         let kafka = produce_one_per_batch("crash", &dataset, PARTITIONS).await;
         eprintln!(
             "produced {} messages in {:?}",
             dataset.messages().len(),
-            started.elapsed()
+            producing.elapsed()
         );
         migrate(&clickhouse).await.unwrap();
         let config = std::env::temp_dir().join(format!("{}.toml", common::fresh("crash")));
@@ -73,13 +91,20 @@ async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth(
         let mut kills = 0;
         while kills < KILLS {
             let mut child = run_until_end(&kafka, &clickhouse, &config)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
+                .env("RUST_LOG", "info,librdkafka=error")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
                 .spawn()
                 .expect("start portrait");
-            let moment = Duration::from_millis(rng.gen_range(500..6_000));
+            // The moment counts from when the run took a partition on (after the group
+            // rebalance that follows each kill), so every kill lands while events are processed.
+            if !took_a_partition_on(child.stderr.take().unwrap()).await {
+                let status = child.wait().unwrap();
+                assert!(status.success(), "a run ended by itself with {status}");
+                break;
+            }
+            let moment = Duration::from_millis(rng.gen_range(200..3_000));
             let deadline = Instant::now() + moment;
-            // The fault injected is the moment itself: poll the child until then.
             let finished = loop {
                 if let Some(status) = child.try_wait().unwrap() {
                     break Some(status);
@@ -87,6 +112,8 @@ async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth(
                 if Instant::now() >= deadline {
                     break None;
                 }
+                // Polling the child until the chosen moment: this is the fault's timing, not
+                // a wait for something to happen.
                 tokio::time::sleep(Duration::from_millis(20)).await;
             };
             match finished {
@@ -98,7 +125,7 @@ async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth(
                     child.kill().unwrap(); // SIGKILL
                     child.wait().unwrap();
                     kills += 1;
-                    eprintln!("killed after {moment:?}");
+                    eprintln!("killed {moment:?} after taking a partition on");
                 }
             }
         }

@@ -97,6 +97,11 @@ pub fn replay(events: &[Event<'_>], config: &SignalConfig) -> Replayed {
 /// `shard`, and every [`FLUSH_EVERY`] messages (and at the end) what a flush computes before
 /// it writes: the sweep, then prune, evaluate, next deadline and state blob of each changed
 /// user.
+/// The one input topic the benchmarks' shards read.
+pub fn topics() -> std::sync::Arc<[String]> {
+    std::sync::Arc::from(["events".to_owned()])
+}
+
 pub fn replay_shard(shard: &mut Shard, messages: &[Message], config: &SignalConfig) {
     let limits = DecodeLimits::default();
     let mut latest = i64::MIN;

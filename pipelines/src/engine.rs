@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portrait_connectors::clickhouse::{
@@ -102,7 +103,7 @@ struct Engine {
     alert_rules: AlertRules,
     alert_sinks: AlertSinks,
     /// Input topic names; a record's topic is looked up here to find its index.
-    topics: Vec<String>,
+    topics: Arc<[String]>,
     /// One shard per source partition.
     shards: BTreeMap<i32, Shard>,
     /// Next offset per partition of every record processed so far (applied or dead-lettered).
@@ -155,7 +156,7 @@ impl Engine {
             alerts: options.alerts.clone(),
             alert_rules: options.alerts.rules(),
             alert_sinks,
-            topics: options.kafka.topics.clone(),
+            topics: options.kafka.topics.iter().cloned().collect(),
             shards: BTreeMap::new(),
             processed: NextOffsets::new(),
             committed: NextOffsets::new(),
@@ -184,20 +185,21 @@ impl Engine {
             let number = u32::try_from(partition).expect("Kafka partitions are not negative");
             let stored = retry("reading stored states", || self.sink.read_states(number)).await;
             let users = stored.len();
-            let mut shard = if self.alerts.enabled() {
-                Shard::with_alerts()
-            } else {
-                Shard::default()
-            };
+            let mut shard = Shard::new(self.topics.clone());
+            if self.alerts.enabled() {
+                shard = shard.with_alerts();
+            }
             let evaluated_at = shard
                 .restore(stored, &self.signals)
                 .map_err(|source| PipelineError::Restore { partition, source })?;
             // The watermark never goes back, not even across a restart.
             self.watermark = self.watermark.max(evaluated_at);
             self.summary.restored += users;
-            if users > 0 {
-                tracing::info!(partition, users, "restored the partition's users");
-            }
+            tracing::info!(
+                partition,
+                users,
+                "took the partition on, with its stored users"
+            );
             self.shards.insert(partition, shard);
         }
         Ok(())

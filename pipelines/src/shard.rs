@@ -7,6 +7,7 @@
 //! deadline index refer to users by a `u32` slot instead of repeating their ids.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use portrait_connectors::clickhouse::StoredState;
 use portrait_core::alerts::{Alert, AlertRules, StageTimeline};
@@ -62,8 +63,11 @@ pub struct Changed {
 }
 
 /// The users of one partition.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Shard {
+    /// The input topics' names, by topic index: a stored user names the topics of its applied
+    /// offsets.
+    topics: Arc<[String]>,
     index: HashMap<Box<str>, Slot>,
     users: Vec<User>,
     dirty: Vec<Slot>,
@@ -90,12 +94,23 @@ struct ShardAlerts {
 }
 
 impl Shard {
-    /// A shard that also follows every user's stage for alerts.
-    pub fn with_alerts() -> Self {
+    /// An empty shard for events of `topics` (by topic index, as `apply` is given them).
+    pub fn new(topics: Arc<[String]>) -> Self {
         Shard {
-            alerts: Some(ShardAlerts::default()),
-            ..Shard::default()
+            topics,
+            index: HashMap::new(),
+            users: Vec::new(),
+            dirty: Vec::new(),
+            deadlines: DeadlineIndex::default(),
+            latest_by_topic: Vec::new(),
+            alerts: None,
         }
+    }
+
+    /// Also follows every user's stage for alerts.
+    pub fn with_alerts(mut self) -> Self {
+        self.alerts = Some(ShardAlerts::default());
+        self
     }
 
     /// Applies the event at `offset` of input topic `topic` to its user's state and marks the
@@ -187,7 +202,14 @@ impl Shard {
                 .state
                 .next_change(evaluated_at, config)
                 .map(EventTime::millis);
-            let slot = self.insert(&row.user_id, user.state, row.version, user.applied);
+            // Offsets of topics no longer read are dropped: they say nothing about these.
+            let mut applied = vec![None; self.topics.len()];
+            for (topic, offset) in user.applied {
+                if let Some(index) = self.topics.iter().position(|t| *t == topic) {
+                    applied[index] = Some(offset);
+                }
+            }
+            let slot = self.insert(&row.user_id, user.state, row.version, applied);
             self.deadlines.reschedule(slot, None, next);
             self.users[slot as usize].deadline = next;
             if let Some(alerts) = &mut self.alerts {
@@ -307,7 +329,12 @@ impl Shard {
             user.deadline = next;
             let timeline = self.alerts.as_ref().map(|a| &a.timelines[slot as usize]);
             let mut state = Vec::new();
-            StoredUser::encode(&user.state, &user.applied, timeline, &mut state);
+            let applied = self
+                .topics
+                .iter()
+                .map(String::as_str)
+                .zip(user.applied.iter().copied().chain(std::iter::repeat(None)));
+            StoredUser::encode(&user.state, applied, timeline, &mut state);
             out(Changed {
                 profile: user.state.evaluate(&user.id, watermark, config),
                 state,
@@ -368,6 +395,7 @@ impl ShardAlerts {
 
 #[cfg(test)]
 mod tests {
+    use portrait_connectors::clickhouse::StoredState;
     use portrait_core::event::{decode, DecodeLimits};
     use portrait_core::time::MILLIS_PER_DAY;
 
@@ -377,6 +405,10 @@ mod tests {
     /// 2026-01-01T00:00:00Z, a day boundary.
     const DAY_0: i64 = 1_767_225_600_000;
     const LATENESS: i64 = 300_000;
+
+    fn topics() -> Arc<[String]> {
+        Arc::from(["events".to_owned()])
+    }
 
     fn page_view(shard: &mut Shard, user: &str, ts: i64) {
         let json = format!(
@@ -400,7 +432,7 @@ mod tests {
 
     #[test]
     fn sweep_visits_only_users_whose_deadline_passed() {
-        let mut shard = Shard::default();
+        let mut shard = Shard::new(topics());
         // Ten users last seen in the morning of day 0, ten in the evening.
         for i in 0..10 {
             page_view(&mut shard, &format!("morning{i}"), DAY_0 + 10 * HOUR + i);
@@ -422,7 +454,7 @@ mod tests {
 
     #[test]
     fn a_silent_user_reaches_at_risk_dormant_and_churned_through_the_sweep_alone() {
-        let mut shard = Shard::default();
+        let mut shard = Shard::new(topics());
         let last_seen = DAY_0 + 9 * HOUR;
         page_view(&mut shard, "quiet", last_seen);
         drain(&mut shard, last_seen);
@@ -441,7 +473,7 @@ mod tests {
     #[test]
     fn a_silent_users_alerts_come_from_the_alert_deadlines_alone() {
         let (config, rules) = (SignalConfig::default(), AlertRules::default());
-        let mut shard = Shard::with_alerts();
+        let mut shard = Shard::new(topics()).with_alerts();
         let last_seen = DAY_0 + 9 * HOUR;
         page_view(&mut shard, "quiet", last_seen);
         let mut alerts = Vec::new();
@@ -472,5 +504,56 @@ mod tests {
             })
             .collect();
         assert_eq!(seen, [("at_risk", 14), ("dormant", 30), ("churned", 60)]);
+    }
+
+    #[test]
+    fn a_restored_shard_skips_what_it_held_and_carries_on_like_an_uninterrupted_one() {
+        let config = SignalConfig::default();
+        let events: Vec<(String, i64)> = (0..40)
+            .map(|i| (format!("u{}", i % 4), DAY_0 + i * 7 * HOUR))
+            .collect();
+        let view = |shard: &mut Shard, offset: usize| {
+            let (user, ts) = &events[offset];
+            let json = format!(
+                r#"{{"event_id":"e{offset}","type":"page_view","user_id":"{user}","ts":{ts},"props":{{"page":"/"}}}}"#
+            );
+            let event = decode(json.as_bytes(), &DecodeLimits::default()).unwrap();
+            shard.apply(0, offset as i64, &event, &config)
+        };
+        let watermark = |offset: usize| EventTime::from_millis(events[offset].1);
+
+        let mut whole = Shard::new(topics()).with_alerts();
+        let mut first = Shard::new(topics()).with_alerts();
+        let mut stored = Vec::new();
+        for offset in 0..25 {
+            view(&mut whole, offset);
+            view(&mut first, offset);
+        }
+        first.drain(watermark(24), LATENESS, &config, |changed| {
+            stored.push(StoredState {
+                user_id: changed.profile.user_id.clone(),
+                state: changed.state,
+                version: changed.version,
+                updated_at: (events[24].1 / 1000) as u32,
+            });
+        });
+
+        // The restarted process resumes from an older committed offset: 20 to 24 are replays.
+        let mut resumed = Shard::new(topics()).with_alerts();
+        assert_eq!(
+            resumed.restore(stored, &config).unwrap(),
+            Some(watermark(24))
+        );
+        for offset in 20..25 {
+            assert!(!view(&mut resumed, offset), "offset {offset} is a replay");
+        }
+        for offset in 25..40 {
+            assert!(view(&mut whole, offset));
+            assert!(view(&mut resumed, offset));
+        }
+        assert_eq!(
+            drain(&mut resumed, events[39].1),
+            drain(&mut whole, events[39].1)
+        );
     }
 }

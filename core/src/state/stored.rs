@@ -2,12 +2,14 @@
 //! newly assigned process can carry on exactly where the last flush left off.
 //!
 //! Three parts: the [`ProfileState`] (its own blob, unchanged, so its layout and tests stand
-//! alone), the *applied offsets* (per input topic, the offset of the last event of this user
-//! the state contains, so replayed events are recognised and skipped), and the alert
-//! [`StageTimeline`], when alerts are on.
+//! alone), the *applied offsets* (per input topic, by name, the offset of the last event of
+//! this user the state contains, so replayed events are recognised and skipped), and the
+//! alert [`StageTimeline`], when alerts are on. Topics are named rather than numbered so that
+//! a state read back under another `kafka.topics` list never takes one topic's offsets for
+//! another's.
 //!
 //! Layout: a version byte (2), the length of the profile state's blob and the blob, the
-//! applied offsets (a count, then offset + 1 per topic, 0 for none), a flag byte and the
+//! applied offsets (a count, then per topic its name and offset), a flag byte and the
 //! timeline. A blob that starts with the profile state's own version byte (1) is read as a
 //! state alone, with nothing applied and no timeline: what versions before the applied offsets
 //! wrote.
@@ -24,17 +26,17 @@ const BARE_STATE: u8 = 1;
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredUser {
     pub state: ProfileState,
-    /// By input topic index: the offset of the last event applied to `state`, if any.
-    pub applied: Vec<Option<i64>>,
+    /// Per input topic: the offset of the last event applied to `state`.
+    pub applied: Vec<(String, i64)>,
     pub timeline: Option<StageTimeline>,
 }
 
 impl StoredUser {
     /// Appends the blob of a user made of these parts (borrowed: the pipeline keeps them
-    /// apart).
-    pub fn encode(
+    /// apart). `applied` pairs topic names with the offset applied there, if any.
+    pub fn encode<'a>(
         state: &ProfileState,
-        applied: &[Option<i64>],
+        applied: impl Iterator<Item = (&'a str, Option<i64>)> + Clone,
         timeline: Option<&StageTimeline>,
         out: &mut Vec<u8>,
     ) {
@@ -44,9 +46,11 @@ impl StoredUser {
         w.u8(VERSION);
         w.varint(profile.len() as u128);
         w.bytes(&profile);
-        w.varint(applied.len() as u128);
-        for offset in applied {
-            w.varint(offset.map_or(0, |offset| offset as u128 + 1));
+        let applied = applied.filter_map(|(topic, offset)| Some((topic, offset?)));
+        w.varint(applied.clone().count() as u128);
+        for (topic, offset) in applied {
+            w.str(topic);
+            w.signed(offset);
         }
         match timeline {
             None => w.u8(0),
@@ -84,14 +88,8 @@ impl StoredUser {
         let count = r.count("applied count")?;
         let mut applied = Vec::with_capacity(count);
         for _ in 0..count {
-            let plus_one: u64 = r.int("applied offset")?;
-            let offset = plus_one
-                .checked_sub(1)
-                .map(|offset| {
-                    i64::try_from(offset).map_err(|_| invalid("applied offset", "beyond i64"))
-                })
-                .transpose()?;
-            applied.push(offset);
+            let topic = r.str("applied topic")?.to_owned();
+            applied.push((topic, r.signed("applied offset")?));
         }
         let timeline = match r.u8("timeline flag")? {
             0 => None,
@@ -117,15 +115,15 @@ mod tests {
     use crate::testing::{arbitrary, state_of, DAY};
     use crate::time::EventTime;
 
-    fn round_trip(user: &StoredUser) -> StoredUser {
+    fn encode(user: &StoredUser) -> Vec<u8> {
         let mut blob = Vec::new();
-        StoredUser::encode(
-            &user.state,
-            &user.applied,
-            user.timeline.as_ref(),
-            &mut blob,
-        );
-        StoredUser::decode(&blob).unwrap()
+        let applied = user.applied.iter().map(|(t, o)| (t.as_str(), Some(*o)));
+        StoredUser::encode(&user.state, applied, user.timeline.as_ref(), &mut blob);
+        blob
+    }
+
+    fn round_trip(user: &StoredUser) -> StoredUser {
+        StoredUser::decode(&encode(user)).unwrap()
     }
 
     #[test]
@@ -148,7 +146,7 @@ mod tests {
         fn a_restored_user_carries_on_as_if_never_stored(
             events in arbitrary::events(120, 1..30),
             split in 0usize..30,
-            offsets in proptest::collection::vec(proptest::option::of(0i64..1 << 40), 0..4),
+            offsets in proptest::collection::vec(("[a-z.]{1,12}", 0i64..1 << 40), 0..4),
         ) {
             let (config, rules) = (SignalConfig::default(), AlertRules::default());
             let split = split.min(events.len());
@@ -183,8 +181,7 @@ mod tests {
             run(&mut resumed, end, &mut alerts);
             prop_assert_eq!(alerts, expected);
 
-            let mut blob = Vec::new();
-            StoredUser::encode(&user.state, &user.applied, user.timeline.as_ref(), &mut blob);
+            let blob = encode(&user);
             for len in 0..blob.len() {
                 prop_assert!(StoredUser::decode(&blob[..len]).is_err());
             }
