@@ -20,8 +20,8 @@ const LATENESS_MS: i64 = 300_000;
 const KILLS: usize = 10;
 
 /// `portrait run --until-end` as the fault tests run it: alerts decided late enough to be
-/// exact on the generator's data, and a short session timeout, so that the group gives a
-/// killed member's partitions to its successor within seconds rather than 45.
+/// exact on the generator's data, and short session and poll timeouts, so that the group
+/// gives a killed member's partitions to its successor within seconds rather than minutes.
 fn run_until_end(
     kafka: &portrait_connectors::kafka::KafkaConfig,
     clickhouse: &portrait_connectors::clickhouse::ClickHouseConfig,
@@ -36,7 +36,10 @@ fn run_until_end(
 }
 
 /// The configuration file of the fault tests' runs (the rest comes from the environment).
-const CONFIG: &str = "[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n";
+const CONFIG: &str = r#"[kafka.properties]
+"session.timeout.ms" = "6000"
+"max.poll.interval.ms" = "10000"
+"#;
 
 /// Reads the run's log until it reports taking a partition on; `false` if the log ended first.
 /// The rest of the log is drained in the background, so the child never blocks on a full pipe.

@@ -72,7 +72,10 @@ pub async fn run(
                 for record in batch.iter() {
                     engine.process(record);
                 }
-                batch.len()
+                let received = batch.len();
+                drop(batch);
+                engine.give_up(source.take_revoked());
+                received
             }
             () = &mut shutdown => {
                 tracing::info!("shutting down: flushing and committing what was processed");
@@ -83,6 +86,14 @@ pub async fn run(
         if engine.flush_due() {
             engine.flush(&source, false).await;
         }
+    }
+    if let Some(ends) = ends.as_ref().filter(|_| end_of_input) {
+        // Partitions this run had nothing to read from still end at the final watermark: the
+        // last run that wrote them may have stopped (or been killed) at an earlier one.
+        engine
+            .restore(ends.iter().map(|(_, partition, _)| partition))
+            .await?;
+        engine.advance_watermark(false);
     }
     engine.flush(&source, end_of_input).await;
     engine.summary.users = engine.shards.values().map(Shard::users).sum();
@@ -203,6 +214,26 @@ impl Engine {
             self.shards.insert(partition, shard);
         }
         Ok(())
+    }
+
+    /// Drops everything held for partitions the group took away: their users' uncommitted
+    /// changes, dead letters and progress. The next owner restores the stored states and
+    /// replays from the committed offset, skipping what the states already hold, so nothing
+    /// is lost or counted twice; writing or committing them from here could overwrite the
+    /// new owner's newer states.
+    fn give_up(&mut self, revoked: Vec<(String, i32)>) {
+        for (topic, partition) in revoked {
+            if self.shards.remove(&partition).is_some() {
+                tracing::info!(
+                    partition,
+                    "gave the partition up, dropping its unflushed work"
+                );
+            }
+            self.processed.forget(&topic, partition);
+            self.committed.forget(&topic, partition);
+            self.dead_letters
+                .retain(|letter| letter.partition != partition);
+        }
     }
 
     /// One message: decoded and applied to its user's state, or set aside as a dead letter.

@@ -181,15 +181,16 @@ impl Shard {
 
     /// Takes back the users of this partition as the last flush stored them, before any of
     /// the partition's events is applied: each with its state, version, applied offsets and
-    /// alert timeline, filed under its next deadline after `stored.updated_at`. Returns the
-    /// latest watermark a restored profile was evaluated at, which the engine's must not fall
-    /// behind.
+    /// alert timeline, filed under its next deadline after `stored.updated_at`; and the
+    /// partition's progress per topic, the greatest any row recorded. Returns the latest
+    /// watermark a restored profile was evaluated at, which the engine's must not fall behind.
     pub fn restore(
         &mut self,
         stored: Vec<StoredState>,
         config: &SignalConfig,
     ) -> Result<Option<EventTime>, RestoreError> {
         debug_assert!(self.users.is_empty(), "restored before any event");
+        self.latest_by_topic = vec![None; self.topics.len()];
         let mut latest = None;
         for row in stored {
             let user = StoredUser::decode(&row.state).map_err(|source| RestoreError {
@@ -202,12 +203,13 @@ impl Shard {
                 .state
                 .next_change(evaluated_at, config)
                 .map(EventTime::millis);
-            // Offsets of topics no longer read are dropped: they say nothing about these.
-            let mut applied = vec![None; self.topics.len()];
-            for (topic, offset) in user.applied {
-                if let Some(index) = self.topics.iter().position(|t| *t == topic) {
-                    applied[index] = Some(offset);
-                }
+            let applied = by_index(&self.topics, user.applied);
+            for (seen, stored) in self
+                .latest_by_topic
+                .iter_mut()
+                .zip(by_index(&self.topics, user.partition_latest))
+            {
+                *seen = (*seen).max(stored);
             }
             let slot = self.insert(&row.user_id, user.state, row.version, applied);
             self.deadlines.reschedule(slot, None, next);
@@ -314,6 +316,7 @@ impl Shard {
             .copied()
             .min()
             .map(|latest| EventTime::from_millis(latest - lateness_ms));
+        let progress = by_topic(&self.topics, &self.latest_by_topic);
         for slot in self.dirty.drain(..) {
             let user = &mut self.users[slot as usize];
             user.dirty = false;
@@ -329,12 +332,8 @@ impl Shard {
             user.deadline = next;
             let timeline = self.alerts.as_ref().map(|a| &a.timelines[slot as usize]);
             let mut state = Vec::new();
-            let applied = self
-                .topics
-                .iter()
-                .map(String::as_str)
-                .zip(user.applied.iter().copied().chain(std::iter::repeat(None)));
-            StoredUser::encode(&user.state, applied, timeline, &mut state);
+            let applied = by_topic(&self.topics, &user.applied);
+            StoredUser::encode(&user.state, &applied, &progress, timeline, &mut state);
             out(Changed {
                 profile: user.state.evaluate(&user.id, watermark, config),
                 state,
@@ -347,6 +346,24 @@ impl Shard {
     pub fn users(&self) -> usize {
         self.users.len()
     }
+}
+
+/// Values by topic index, paired with the topics' names (the stored form).
+fn by_topic<'a>(topics: &'a [String], values: &[Option<i64>]) -> Vec<(&'a str, Option<i64>)> {
+    let values = values.iter().copied().chain(std::iter::repeat(None));
+    topics.iter().map(String::as_str).zip(values).collect()
+}
+
+/// The stored form back by topic index; values of topics no longer read are dropped (they
+/// say nothing about the topics read now).
+fn by_index(topics: &[String], stored: Vec<(String, i64)>) -> Vec<Option<i64>> {
+    let mut values = vec![None; topics.len()];
+    for (topic, value) in stored {
+        if let Some(index) = topics.iter().position(|t| *t == topic) {
+            values[index] = Some(value);
+        }
+    }
+    values
 }
 
 impl ShardAlerts {

@@ -55,6 +55,16 @@ impl NextOffsets {
         self.by_topic.is_empty()
     }
 
+    /// Forgets one partition: it was revoked, and its progress is no longer ours to commit.
+    pub fn forget(&mut self, topic: &str, partition: i32) {
+        if let Some(partitions) = self.by_topic.get_mut(topic) {
+            partitions.remove(&partition);
+            if partitions.is_empty() {
+                self.by_topic.remove(topic);
+            }
+        }
+    }
+
     /// The list librdkafka commits.
     pub(crate) fn to_list(&self) -> TopicPartitionList {
         let mut list = TopicPartitionList::new();

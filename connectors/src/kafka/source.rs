@@ -5,13 +5,15 @@
 //! `enable.auto.offset.store` are off): the consumer's position runs ahead of what the sinks
 //! acknowledged, so committing it could skip messages after a crash. See `docs/offsets.md`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{FutureExt as _, StreamExt as _};
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::{ClientConfig, ClientContext};
@@ -89,12 +91,15 @@ pub enum SourceError {
     },
 }
 
-/// Callbacks librdkafka makes into the source. Today it routes librdkafka's log to `tracing`
-/// and counts offset resets; rebalance hooks (flush and commit revoked partitions, restore
-/// assigned ones) will live here too.
+/// Callbacks librdkafka makes into the source: its log to `tracing`, offset resets counted,
+/// and revoked partitions noted for the engine (see [`Source::take_revoked`]).
 #[derive(Default)]
 pub struct SourceContext {
     offset_resets: AtomicU64,
+    /// Partitions revoked since the engine last asked, as (topic, partition).
+    revoked: Mutex<Vec<(String, i32)>>,
+    /// Whether `revoked` has entries: checked per message, so cheaper than the lock.
+    any_revoked: AtomicBool,
 }
 
 impl SourceContext {
@@ -140,9 +145,19 @@ impl ClientContext for SourceContext {
     }
 }
 
-/// The default hooks for now: eager rebalancing with the range assignor, and the group's
-/// committed offsets are where newly assigned partitions start.
-impl ConsumerContext for SourceContext {}
+/// Newly assigned partitions start at the group's committed offsets (librdkafka's default);
+/// revoked ones are noted, and the engine drops their state before its next flush.
+impl ConsumerContext for SourceContext {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance {
+            let mut revoked = self.revoked.lock().expect("revoked list poisoned");
+            for element in partitions.elements() {
+                revoked.push((element.topic().to_owned(), element.partition()));
+            }
+            self.any_revoked.store(true, Ordering::Release);
+        }
+    }
+}
 
 /// One consumed message and where it came from, borrowed from the batch that holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,6 +278,11 @@ impl Source {
                 Ok(message) => messages.push(message),
                 Err(error) => self.consumer_error(error)?,
             }
+            // A batch never spans a rebalance: what came before it belongs to the old
+            // assignment, and the caller must drop the revoked partitions before going on.
+            if self.consumer.context().any_revoked.load(Ordering::Acquire) {
+                break;
+            }
         }
         Ok(Batch { messages })
     }
@@ -333,6 +353,17 @@ impl Source {
             .context()
             .offset_resets
             .load(Ordering::Relaxed)
+    }
+
+    /// The partitions taken from this member since the last call, as (topic, partition). Once
+    /// revoked, a partition is another member's: its uncommitted work must be dropped (the
+    /// new owner restores the stored state and replays from the committed offset), neither
+    /// written nor committed from here.
+    pub fn take_revoked(&self) -> Vec<(String, i32)> {
+        let context = self.consumer.context();
+        let mut revoked = context.revoked.lock().expect("revoked list poisoned");
+        context.any_revoked.store(false, Ordering::Release);
+        std::mem::take(&mut *revoked)
     }
 
     /// Leaves the group cleanly, so that its partitions are reassigned at once rather than

@@ -1,16 +1,18 @@
 //! [`StoredUser`]: everything `profile_state` keeps about a user, so that a restarted or
 //! newly assigned process can carry on exactly where the last flush left off.
 //!
-//! Three parts: the [`ProfileState`] (its own blob, unchanged, so its layout and tests stand
-//! alone), the *applied offsets* (per input topic, by name, the offset of the last event of
-//! this user the state contains, so replayed events are recognised and skipped), and the
-//! alert [`StageTimeline`], when alerts are on. Topics are named rather than numbered so that
-//! a state read back under another `kafka.topics` list never takes one topic's offsets for
-//! another's.
+//! Four parts: the [`ProfileState`] (its own blob, unchanged, so its layout and tests stand
+//! alone); the *applied offsets* (per input topic, the offset of the last event of this user
+//! the state contains, so replayed events are recognised and skipped); the *partition's
+//! progress* (per input topic, the latest event time the user's partition had reached when the
+//! row was written: the greatest over a partition's rows is where its watermark stood, which a
+//! restart must not fall behind); and the alert [`StageTimeline`], when alerts are on. Topics
+//! are named rather than numbered so that a state read back under another `kafka.topics` list
+//! never takes one topic's offsets for another's.
 //!
 //! Layout: a version byte (2), the length of the profile state's blob and the blob, the
-//! applied offsets (a count, then per topic its name and offset), a flag byte and the
-//! timeline. A blob that starts with the profile state's own version byte (1) is read as a
+//! applied offsets and the partition's progress (each a count, then per topic its name and a
+//! zigzag varint), a flag byte and the timeline. A blob that starts with the profile state's own version byte (1) is read as a
 //! state alone, with nothing applied and no timeline: what versions before the applied offsets
 //! wrote.
 
@@ -28,15 +30,18 @@ pub struct StoredUser {
     pub state: ProfileState,
     /// Per input topic: the offset of the last event applied to `state`.
     pub applied: Vec<(String, i64)>,
+    /// Per input topic: the latest event time (epoch ms) the user's partition had reached.
+    pub partition_latest: Vec<(String, i64)>,
     pub timeline: Option<StageTimeline>,
 }
 
 impl StoredUser {
     /// Appends the blob of a user made of these parts (borrowed: the pipeline keeps them
-    /// apart). `applied` pairs topic names with the offset applied there, if any.
-    pub fn encode<'a>(
+    /// apart). `applied` and `partition_latest` pair topic names with a value, if any.
+    pub fn encode(
         state: &ProfileState,
-        applied: impl Iterator<Item = (&'a str, Option<i64>)> + Clone,
+        applied: &[(&str, Option<i64>)],
+        partition_latest: &[(&str, Option<i64>)],
         timeline: Option<&StageTimeline>,
         out: &mut Vec<u8>,
     ) {
@@ -46,11 +51,14 @@ impl StoredUser {
         w.u8(VERSION);
         w.varint(profile.len() as u128);
         w.bytes(&profile);
-        let applied = applied.filter_map(|(topic, offset)| Some((topic, offset?)));
-        w.varint(applied.clone().count() as u128);
-        for (topic, offset) in applied {
-            w.str(topic);
-            w.signed(offset);
+        for by_topic in [applied, partition_latest] {
+            w.varint(by_topic.iter().filter(|(_, value)| value.is_some()).count() as u128);
+            for (topic, value) in by_topic {
+                if let Some(value) = value {
+                    w.str(topic);
+                    w.signed(*value);
+                }
+            }
         }
         match timeline {
             None => w.u8(0),
@@ -73,6 +81,7 @@ impl StoredUser {
                 return Ok(StoredUser {
                     state: ProfileState::decode(bytes)?,
                     applied: Vec::new(),
+                    partition_latest: Vec::new(),
                     timeline: None,
                 })
             }
@@ -85,12 +94,8 @@ impl StoredUser {
         }
         let len: usize = r.int("profile state length")?;
         let state = ProfileState::decode(r.bytes(len, "profile state")?)?;
-        let count = r.count("applied count")?;
-        let mut applied = Vec::with_capacity(count);
-        for _ in 0..count {
-            let topic = r.str("applied topic")?.to_owned();
-            applied.push((topic, r.signed("applied offset")?));
-        }
+        let applied = by_topic(&mut r, "applied offsets")?;
+        let partition_latest = by_topic(&mut r, "partition latest")?;
         let timeline = match r.u8("timeline flag")? {
             0 => None,
             1 => Some(StageTimeline::decode(&mut r)?),
@@ -100,9 +105,21 @@ impl StoredUser {
         Ok(StoredUser {
             state,
             applied,
+            partition_latest,
             timeline,
         })
     }
+}
+
+/// A count, then (topic name, zigzag varint) pairs.
+fn by_topic(r: &mut Reader, field: &'static str) -> Result<Vec<(String, i64)>, StateDecodeError> {
+    let count = r.count(field)?;
+    let mut values = Vec::with_capacity(count);
+    for _ in 0..count {
+        let topic = r.str(field)?.to_owned();
+        values.push((topic, r.signed(field)?));
+    }
+    Ok(values)
 }
 
 #[cfg(test)]
@@ -115,10 +132,19 @@ mod tests {
     use crate::testing::{arbitrary, state_of, DAY};
     use crate::time::EventTime;
 
+    fn pairs(values: &[(String, i64)]) -> Vec<(&str, Option<i64>)> {
+        values.iter().map(|(t, v)| (t.as_str(), Some(*v))).collect()
+    }
+
     fn encode(user: &StoredUser) -> Vec<u8> {
         let mut blob = Vec::new();
-        let applied = user.applied.iter().map(|(t, o)| (t.as_str(), Some(*o)));
-        StoredUser::encode(&user.state, applied, user.timeline.as_ref(), &mut blob);
+        StoredUser::encode(
+            &user.state,
+            &pairs(&user.applied),
+            &pairs(&user.partition_latest),
+            user.timeline.as_ref(),
+            &mut blob,
+        );
         blob
     }
 
@@ -133,7 +159,7 @@ mod tests {
         state.encode(&mut blob);
         let user = StoredUser::decode(&blob).unwrap();
         assert_eq!(user.state, state);
-        assert!(user.applied.is_empty());
+        assert!(user.applied.is_empty() && user.partition_latest.is_empty());
         assert_eq!(user.timeline, None);
     }
 
@@ -165,6 +191,7 @@ mod tests {
             run(&mut whole, middle, &mut expected);
             let user = StoredUser {
                 state: state_of(&events),
+                partition_latest: offsets.iter().map(|(t, o)| (t.clone(), o * 3)).collect(),
                 applied: offsets,
                 timeline: Some(whole.clone()),
             };
