@@ -2,7 +2,7 @@
 //! profile next changes on its own.
 //!
 //! Every input topic is co-partitioned by `user_id`, so partition `p` of every topic holds the
-//! same users, and a shard is the unit a process is assigned, flushes and (later) restores.
+//! same users, and a shard is the unit a process is assigned, flushes and restores.
 //! Users live in a slot table (`Vec`) with a name index beside it, so the dirty list and the
 //! deadline index refer to users by a `u32` slot instead of repeating their ids.
 
