@@ -5,15 +5,17 @@
 mod common;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStderr, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::pipeline::{portrait, produce_one_per_batch, succeed};
 use portrait_connectors::clickhouse::migrate;
 use portrait_generator::{generate, write_alerts_ndjson, GeneratorConfig, MAX_ARRIVAL_DELAY_MS};
 use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::ChildStderr;
 
 const PARTITIONS: u32 = 4;
 const LATENESS_MS: i64 = 300_000;
@@ -44,18 +46,14 @@ const CONFIG: &str = r#"[kafka.properties]
 /// Reads the run's log until it reports taking a partition on; `false` if the log ended first.
 /// The rest of the log is drained in the background, so the child never blocks on a full pipe.
 async fn took_a_partition_on(stderr: ChildStderr) -> bool {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let mut sender = Some(sender);
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("took the partition on") {
-                if let Some(sender) = sender.take() {
-                    let _ = sender.send(());
-                }
-            }
+    let mut lines = BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.contains("took the partition on") {
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return true;
         }
-    });
-    receiver.await.is_ok()
+    }
+    false
 }
 
 fn temp_file(name: &str) -> PathBuf {
@@ -96,40 +94,29 @@ async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth(
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let mut kills = 0;
         while kills < KILLS {
-            let mut child = run_until_end(&kafka, &clickhouse, &config)
-                .env("RUST_LOG", "info,librdkafka=error")
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start portrait");
+            let mut child =
+                tokio::process::Command::from(run_until_end(&kafka, &clickhouse, &config))
+                    .env("RUST_LOG", "info,librdkafka=error")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("start portrait");
             // The moment counts from when the run took a partition on (after the group
             // rebalance that follows each kill), so every kill lands while events are processed.
             if !took_a_partition_on(child.stderr.take().unwrap()).await {
-                let status = child.wait().unwrap();
+                let status = child.wait().await.unwrap();
                 assert!(status.success(), "a run ended by itself with {status}");
                 break;
             }
             let moment = Duration::from_millis(rng.gen_range(200..3_000));
-            let deadline = Instant::now() + moment;
-            let finished = loop {
-                if let Some(status) = child.try_wait().unwrap() {
-                    break Some(status);
-                }
-                if Instant::now() >= deadline {
-                    break None;
-                }
-                // Polling the child until the chosen moment: this is the fault's timing, not
-                // a wait for something to happen.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            };
-            match finished {
-                Some(status) => {
+            match tokio::time::timeout(moment, child.wait()).await {
+                Ok(status) => {
+                    let status = status.unwrap();
                     assert!(status.success(), "a run ended by itself with {status}");
                     break;
                 }
-                None => {
-                    child.kill().unwrap(); // SIGKILL
-                    child.wait().unwrap();
+                Err(_moment_came) => {
+                    child.kill().await.unwrap(); // SIGKILL, then reaped
                     kills += 1;
                     eprintln!("killed {moment:?} after taking a partition on");
                 }
