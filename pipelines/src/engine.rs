@@ -407,6 +407,9 @@ impl Engine {
             alerts: &alert_rows,
             dead_letters: &dead_letter_rows,
         };
+        // Alerts reach every sink before the states that count them as sent are stored
+        // (docs/guarantees.md): a crash in between sends them again, never loses them.
+        self.alert_sinks.deliver(&alerts).await;
         retry("writing to ClickHouse", || self.sink.write(&batch)).await;
         if !self.dead_letters.is_empty() {
             let topic = &self.pipeline.dead_letter_topic;
@@ -416,7 +419,6 @@ impl Engine {
             .await;
             self.dead_letters.clear();
         }
-        self.alert_sinks.deliver(&alerts).await;
         retry("committing offsets", || source.commit(&self.processed)).await;
         self.committed.clone_from(&self.processed);
 

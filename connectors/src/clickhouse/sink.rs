@@ -5,11 +5,13 @@
 //!
 //! 1. `dead_letters`: a rejected message's offset counts as done only once its dead letter is
 //!    stored (FAULTS.md pitfall 5), so these go first;
-//! 2. `profile_state`: before the profiles, so that a profile the CRM can see always has its
+//! 2. `profile_alerts`: before the states, because a stored state includes its user's alert
+//!    timeline, which counts these alerts as sent; a restart from a state written before its
+//!    alerts would never send them (docs/guarantees.md). An alert may thus be visible a moment
+//!    before the profile showing the stage it announces;
+//! 3. `profile_state`: before the profiles, so that a profile the CRM can see always has its
 //!    state stored; a restore never falls behind what was already published;
-//! 3. `user_profiles`;
-//! 4. `profile_alerts`: last, so that when an alert is visible, the profile showing the stage
-//!    it announces is too (an operator who follows an alert to the CRM finds the user there).
+//! 4. `user_profiles`.
 //!
 //! **A failed write is retried whole by the caller**, and the offsets it covers are not
 //! committed until a retry succeeds (pitfall 4). Some of the inserts may have succeeded (or a
@@ -127,10 +129,10 @@ impl ClickHouseSink {
     pub async fn write(&self, batch: &SinkBatch<'_>) -> Result<(), SinkError> {
         self.insert::<DeadLetterRow<'_>>(DEAD_LETTERS, batch.dead_letters)
             .await?;
+        self.insert::<AlertRow<'_>>(ALERTS, batch.alerts).await?;
         self.insert::<StateRow>(STATES, batch.states).await?;
         self.insert::<ProfileRow<'_>>(PROFILES, batch.profiles)
-            .await?;
-        self.insert::<AlertRow<'_>>(ALERTS, batch.alerts).await
+            .await
     }
 
     /// The latest state of every user of source partition `partition`, in no particular
