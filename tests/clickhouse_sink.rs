@@ -10,6 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::alerts::NEW_YEAR_MS;
 use common::{fresh, kafka_config, on_fresh_database};
 use portrait_connectors::clickhouse::{
     migrate, AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch,
@@ -19,7 +20,6 @@ use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{Admin, DeadLetterProducer, Source};
 use portrait_core::alerts::{Alert, AlertKind, AlertSnapshot};
 use portrait_core::profile::{LifecycleStage, Profile, PromoTier, PurchasingPower, RfmSegment};
-use portrait_core::time::EventTime;
 use serde_json::{json, Value};
 
 /// Generous: a consumer group join on tansu takes a few seconds.
@@ -414,29 +414,9 @@ async fn dead_letters_land_with_their_coordinates() {
     .await;
 }
 
-/// 2026-01-01T00:00:00Z, in epoch milliseconds.
-const NEW_YEAR_MS: i64 = 1_767_225_600_000;
-
 /// Two alerts of one user at the same instant: the one whose id core pins, and an activation.
 fn alerts() -> Vec<Alert> {
-    let dormant = Alert {
-        user_id: "u000042".to_owned(),
-        kind: AlertKind::Dormant,
-        at: EventTime::from_millis(NEW_YEAR_MS),
-        stage_before: Some(LifecycleStage::AtRisk),
-        stage_after: LifecycleStage::Dormant,
-        reason: "no activity for 30 days (last active 2025-12-02)".to_owned(),
-        snapshot: AlertSnapshot {
-            days_inactive: 30,
-            events_7d: 0,
-            events_prev_28d: 12,
-            frequency_drop: 0.75,
-            churn_risk: 0.8,
-            hard_churned: false,
-            messages_sent: 3,
-            last_active_at: Some(1_764_633_600),
-        },
-    };
+    let dormant = common::alerts::dormant();
     let activated = Alert {
         kind: AlertKind::Activated,
         stage_before: None,
@@ -513,7 +493,7 @@ async fn a_repeated_alert_appears_once_in_the_unique_view() {
                     "emitted_at": "2026-01-01 01:00:00",
                 }),
                 json!({
-                    "alert_id": "d424017bf689b2a99ff9844d5d956d45",
+                    "alert_id": common::alerts::DORMANT_ID,
                     "user_id": "u000042",
                     "kind": "dormant",
                     "transition_at": "2026-01-01 00:00:00",

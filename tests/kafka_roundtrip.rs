@@ -19,7 +19,6 @@ use portrait_connectors::kafka::{
 };
 use portrait_core::alerts::{Alert, AlertKind, AlertSnapshot};
 use portrait_core::profile::LifecycleStage;
-use portrait_core::time::EventTime;
 use portrait_generator::{generate, GeneratorConfig};
 use serde_json::{json, Value};
 
@@ -386,40 +385,20 @@ async fn alerts_are_keyed_by_user_with_the_json_payload_and_the_id_header() {
         .create_topics(&[&topic], PARTITIONS)
         .await
         .unwrap();
-    let new_year = EventTime::from_millis(1_767_225_600_000);
-    let snapshot = AlertSnapshot {
-        days_inactive: 30,
-        events_7d: 0,
-        events_prev_28d: 12,
-        frequency_drop: 0.75,
-        churn_risk: 0.8,
-        hard_churned: false,
-        messages_sent: 3,
-        last_active_at: Some(1_764_633_600),
+    let dormant = common::alerts::dormant();
+    let activated = Alert {
+        user_id: "u000043".to_owned(),
+        kind: AlertKind::Activated,
+        stage_before: None,
+        stage_after: LifecycleStage::New,
+        reason: "sent 3 messages to staff".to_owned(),
+        snapshot: AlertSnapshot {
+            last_active_at: None,
+            ..dormant.snapshot
+        },
+        ..dormant.clone()
     };
-    let alerts = [
-        Alert {
-            user_id: "u000042".to_owned(),
-            kind: AlertKind::Dormant,
-            at: new_year,
-            stage_before: Some(LifecycleStage::AtRisk),
-            stage_after: LifecycleStage::Dormant,
-            reason: "no activity for 30 days (last active 2025-12-02)".to_owned(),
-            snapshot,
-        },
-        Alert {
-            user_id: "u000043".to_owned(),
-            kind: AlertKind::Activated,
-            at: new_year,
-            stage_before: None,
-            stage_after: LifecycleStage::New,
-            reason: "sent 3 messages to staff".to_owned(),
-            snapshot: AlertSnapshot {
-                last_active_at: None,
-                ..snapshot
-            },
-        },
-    ];
+    let alerts = [dormant, activated];
     AlertProducer::new(&config)
         .unwrap()
         .send(&topic, &alerts)
@@ -452,7 +431,7 @@ async fn alerts_are_keyed_by_user_with_the_json_payload_and_the_id_header() {
     received.sort_by(|a, b| a.0.cmp(&b.0));
 
     let (dormant_id, activated_id) = (
-        "d424017bf689b2a99ff9844d5d956d45",
+        common::alerts::DORMANT_ID,
         "dfdd0e8f81b60627ed7b9b70e8b6ca59",
     );
     assert_eq!(

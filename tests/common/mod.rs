@@ -3,6 +3,7 @@
 //! tests run in any order and in parallel.
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod alerts;
 pub mod pipeline;
 pub mod webhook;
 
