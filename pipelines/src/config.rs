@@ -19,6 +19,15 @@ pub struct PipelineConfig {
     pub flush_max_dirty: usize,
     /// Messages taken from Kafka at once. Default 10 000.
     pub batch_size: usize,
+    /// How long a flush of partitions the group is taking back may hold the rebalance up, in
+    /// milliseconds; past it their unflushed work is dropped for the next owner to replay.
+    /// Keep it well below the consumer's `max.poll.interval.ms` (`[kafka.properties]`, 300 s
+    /// by default), after which the group goes on without this process. Default 30 000.
+    pub revoke_flush_timeout_ms: u64,
+    /// How long `portrait run` may take to flush and commit after SIGTERM or SIGINT before it
+    /// gives up and exits non-zero, in milliseconds; what it could not commit is replayed on
+    /// the next start. Default 25 000, below the 30 s grace period of common supervisors.
+    pub shutdown_timeout_ms: u64,
     /// Kafka topic that receives every message that fails to decode, with the reason and its
     /// source coordinates in headers. Default `portrait.dead_letters`.
     pub dead_letter_topic: String,
@@ -35,6 +44,8 @@ impl Default for PipelineConfig {
             replay_flush_interval_ms: 10_000,
             flush_max_dirty: 50_000,
             batch_size: 10_000,
+            revoke_flush_timeout_ms: 30_000,
+            shutdown_timeout_ms: 25_000,
             dead_letter_topic: "portrait.dead_letters".to_owned(),
             limits: DecodeLimits::default(),
         }

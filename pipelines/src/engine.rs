@@ -18,7 +18,8 @@ use portrait_connectors::clickhouse::{
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{
-    check_copartitioned, Admin, DeadLetterProducer, KafkaConfig, NextOffsets, Record, Source,
+    check_copartitioned, Admin, DeadLetterProducer, EndOffsets, KafkaConfig, NextOffsets, Record,
+    Revoked, Source, SourceError,
 };
 use portrait_core::alerts::{Alert, AlertRules};
 use portrait_core::event::{decode, DecodeLimits};
@@ -28,7 +29,7 @@ use portrait_core::SignalConfig;
 use crate::alerts::{AlertSinks, AlertsConfig};
 use crate::config::PipelineConfig;
 use crate::metrics;
-use crate::retry::retry;
+use crate::retry::{retry, retry_unless};
 use crate::shard::Shard;
 use crate::{PipelineError, RunSummary};
 
@@ -57,9 +58,10 @@ pub async fn run(
     let ends = options.until_end.then_some(source.end_offsets().await?);
     tokio::pin!(shutdown);
     let mut end_of_input = false;
+    let mut idle = false;
     loop {
         if let Some(ends) = &ends {
-            if ends.remaining(&engine.processed) == 0 {
+            if engine.reached(ends, &source, idle).await? {
                 end_of_input = true;
                 break;
             }
@@ -72,24 +74,26 @@ pub async fn run(
                 for record in batch.iter() {
                     engine.process(record);
                 }
-                let received = batch.len();
-                drop(batch);
-                engine.give_up(source.take_revoked());
-                received
+                batch.len()
             }
             () = &mut shutdown => {
                 tracing::info!("shutting down: flushing and committing what was processed");
                 break;
             }
         };
-        engine.advance_watermark(received == 0 && !options.until_end);
+        if let Some(revoked) = source.take_revoked() {
+            engine.hand_over(&source, revoked).await?;
+        }
+        idle = received == 0;
+        engine.advance_watermark(idle && !options.until_end);
         if engine.flush_due() {
             engine.flush(&source, false).await;
         }
     }
     if let Some(ends) = ends.as_ref().filter(|_| end_of_input) {
         // Partitions this run had nothing to read from still end at the final watermark: the
-        // last run that wrote them may have stopped (or been killed) at an earlier one.
+        // last run that wrote them may have stopped (or been killed) at an earlier one, and
+        // with several processes in the group, others wrote them.
         engine
             .restore(ends.iter().map(|(_, partition, _)| partition))
             .await?;
@@ -216,24 +220,84 @@ impl Engine {
         Ok(())
     }
 
-    /// Drops everything held for partitions the group took away: their users' uncommitted
-    /// changes, dead letters and progress. The next owner restores the stored states and
-    /// replays from the committed offset, skipping what the states already hold, so nothing
-    /// is lost or counted twice; writing or committing them from here could overwrite the
-    /// new owner's newer states.
-    fn give_up(&mut self, revoked: Vec<(String, i32)>) {
-        for (topic, partition) in revoked {
-            if self.shards.remove(&partition).is_some() {
-                tracing::info!(
-                    partition,
-                    "gave the partition up, dropping its unflushed work"
-                );
-            }
-            self.processed.forget(&topic, partition);
-            self.committed.forget(&topic, partition);
-            self.dead_letters
-                .retain(|letter| letter.partition != partition);
+    /// Whether a bounded run is complete: every partition processed up to the end seen at
+    /// start, by this process or, asked when the input is `idle`, by the group's other
+    /// members, as their committed offsets show.
+    async fn reached(
+        &self,
+        ends: &EndOffsets,
+        source: &Source,
+        idle: bool,
+    ) -> Result<bool, PipelineError> {
+        if ends.remaining(&self.processed) == 0 {
+            return Ok(true);
         }
+        if !idle {
+            return Ok(false);
+        }
+        let mut done = source.group_committed().await?;
+        done.merge(&self.processed);
+        Ok(ends.remaining(&done) == 0)
+    }
+
+    /// Gives revoked partitions back to the group. Unless they are already lost, everything
+    /// processed is flushed and committed first, so their next owner starts where this
+    /// process stopped. The group waits meanwhile, so the flush is bounded by
+    /// `pipeline.revoke_flush_timeout_ms`; past it, the work is dropped instead and the next
+    /// owner replays it, which the applied offsets make harmless.
+    async fn hand_over(&mut self, source: &Source, revoked: Revoked) -> Result<(), PipelineError> {
+        if revoked.lost {
+            tracing::warn!(
+                partitions = ?revoked.partitions,
+                "the group gave the partitions to others already; dropping their unflushed work"
+            );
+            self.give_up(&revoked.partitions);
+        } else {
+            let limit = Duration::from_millis(self.pipeline.revoke_flush_timeout_ms);
+            match tokio::time::timeout(limit, self.flush(source, false)).await {
+                Ok(()) => self.give_up(&revoked.partitions),
+                Err(_elapsed) => {
+                    tracing::warn!(
+                        ?limit,
+                        "could not flush before giving the partitions up; dropping their \
+                         unflushed work for the next owner to replay"
+                    );
+                    // A flush cut short may have taken changed users out of any shard.
+                    self.give_up_everything();
+                }
+            }
+        }
+        source.release_revoked()?;
+        Ok(())
+    }
+
+    /// Drops everything held for `partitions`: their users' state, dead letters and progress.
+    /// After a flush that is only state the next owner restores; otherwise it is uncommitted
+    /// work the next owner replays from the committed offset, skipping what the stored states
+    /// already hold, so nothing is lost or counted twice. Writing or committing any of it
+    /// from here once the partitions are gone could overwrite the new owner's newer states.
+    fn give_up(&mut self, partitions: &[(String, i32)]) {
+        for (topic, partition) in partitions {
+            if self.shards.remove(partition).is_some() {
+                tracing::info!(partition, "gave the partition up");
+            }
+            self.processed.forget(topic, *partition);
+            self.committed.forget(topic, *partition);
+            self.dead_letters
+                .retain(|letter| letter.partition != *partition);
+        }
+    }
+
+    /// [`Self::give_up`] for every partition held.
+    fn give_up_everything(&mut self) {
+        let held: Vec<(String, i32)> = self
+            .processed
+            .iter()
+            .map(|(topic, partition, _)| (topic.to_owned(), partition))
+            .collect();
+        self.give_up(&held);
+        self.shards.clear();
+        self.dead_letters.clear();
     }
 
     /// One message: decoded and applied to its user's state, or set aside as a dead letter.
@@ -419,7 +483,17 @@ impl Engine {
             .await;
             self.dead_letters.clear();
         }
-        retry("committing offsets", || source.commit(&self.processed)).await;
+        if let Err(error) = retry_unless(
+            "committing offsets",
+            || source.commit(&self.processed),
+            SourceError::is_membership_lost,
+        )
+        .await
+        {
+            // Everything is written, so dropping it all only costs the next owners a replay.
+            tracing::warn!(%error, "the group moved on without this process; giving its partitions up");
+            self.give_up_everything();
+        }
         self.committed.clone_from(&self.processed);
 
         self.summary.flushes += 1;

@@ -12,8 +12,25 @@ const MAX_DELAY: Duration = Duration::from_secs(10);
 ///
 /// There is no give-up: the engine holds the data it has not written, and keeps it rather than
 /// drop it (DESIGN.md, "Backpressure, not loss"). While this waits, no input is consumed, so
-/// memory stays bounded; a shutdown request ends the process at the next await point.
-pub async fn retry<T, E, Fut>(what: &str, mut attempt: impl FnMut() -> Fut) -> T
+/// memory stays bounded; a shutdown request is bounded by `pipeline.shutdown_timeout_ms`.
+pub async fn retry<T, E, Fut>(what: &str, attempt: impl FnMut() -> Fut) -> T
+where
+    E: Display,
+    Fut: Future<Output = Result<T, E>>,
+{
+    match retry_unless(what, attempt, |_| false).await {
+        Ok(value) => value,
+        Err(_) => unreachable!("no error is final"),
+    }
+}
+
+/// [`retry`], except that an error for which `is_final` holds is returned at once: retrying
+/// it cannot succeed.
+pub async fn retry_unless<T, E, Fut>(
+    what: &str,
+    mut attempt: impl FnMut() -> Fut,
+    is_final: impl Fn(&E) -> bool,
+) -> Result<T, E>
 where
     E: Display,
     Fut: Future<Output = Result<T, E>>,
@@ -26,8 +43,9 @@ where
                 if failures > 0 {
                     tracing::info!(failures, "{what}: succeeded after retrying");
                 }
-                return value;
+                return Ok(value);
             }
+            Err(error) if is_final(&error) => return Err(error),
             Err(error) => {
                 failures += 1;
                 tracing::warn!(failures, retry_in = ?delay, "{what} failed: {error}");

@@ -1,6 +1,7 @@
 //! `portrait run`: the pipeline, from Kafka to ClickHouse.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusBuilder;
@@ -39,11 +40,44 @@ pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     if !listen.is_empty() {
         serve_metrics(&runtime, &listen);
     }
-    let summary = runtime
-        .block_on(portrait_pipelines::run(options, shutdown_requested()))
-        .context("the pipeline stopped")?;
+    let summary = runtime.block_on(run_until_stopped(options))?;
     print_summary(&summary);
     Ok(())
+}
+
+/// Runs the pipeline; on SIGTERM or SIGINT it finishes the batch, flushes and commits, within
+/// `pipeline.shutdown_timeout_ms`. A second signal, or the time running out, stops it without
+/// committing: nothing is lost, the next start replays what was not committed.
+async fn run_until_stopped(options: RunOptions) -> anyhow::Result<RunSummary> {
+    let limit = Duration::from_millis(options.pipeline.shutdown_timeout_ms);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let pipeline = portrait_pipelines::run(options, async {
+        // A dropped sender is no request to stop.
+        if stopped.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    });
+    tokio::pin!(pipeline);
+    tokio::select! {
+        result = &mut pipeline => return result.context("the pipeline stopped"),
+        () = shutdown_requested() => {}
+    }
+    tracing::info!(
+        ?limit,
+        "stop requested: finishing the batch, flushing and committing"
+    );
+    let _ = stop.send(());
+    tokio::select! {
+        result = &mut pipeline => result.context("the pipeline stopped"),
+        () = tokio::time::sleep(limit) => anyhow::bail!(
+            "the last flush did not finish within pipeline.shutdown_timeout_ms ({limit:?}); \
+             stopped without committing it, so the next start replays that input"
+        ),
+        () = shutdown_requested() => anyhow::bail!(
+            "stopped by a second signal before the last flush finished; the next start \
+             replays the input it had not committed"
+        ),
+    }
 }
 
 /// Serves Prometheus metrics at `http://{listen}/metrics`. A listener that cannot start is
@@ -62,7 +96,7 @@ fn serve_metrics(runtime: &tokio::runtime::Runtime, listen: &str) {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM: the pipeline then flushes, commits and returns.
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_requested() {
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("installing a SIGTERM handler");

@@ -22,7 +22,7 @@ use rdkafka::message::Message as _;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::config::{KafkaConfig, OffsetReset};
-use super::offsets::{EndOffsets, PartitionEnd};
+use super::offsets::{EndOffsets, NextOffsets, PartitionEnd};
 use super::source::{SourceContext, SourceError};
 
 /// How long one metadata, watermark or offset request, or one tail read, may take.
@@ -98,6 +98,24 @@ pub(super) fn end_offsets(
         }
     }
     Ok(ends)
+}
+
+/// The group's committed offsets in every partition of `topics` that has one.
+pub(super) fn group_committed(
+    consumer: &StreamConsumer<SourceContext>,
+    group: &str,
+    topics: &[String],
+) -> Result<NextOffsets, SourceError> {
+    let mut offsets = NextOffsets::new();
+    for topic in topics {
+        let partitions = partitions(consumer, topic)?;
+        for (partition, next) in committed(consumer, group, topic, &partitions)? {
+            if next > 0 {
+                offsets.processed(topic, partition, next - 1);
+            }
+        }
+    }
+    Ok(offsets)
 }
 
 /// The partition ids of `topic`, from the brokers' metadata.

@@ -36,4 +36,4 @@ pub use dead_letters::DeadLetterProducer;
 pub use headers::Headers;
 pub use offsets::{EndOffsets, NextOffsets, PartitionEnd};
 pub use producer::{ProduceError, Producer, DEFAULT_MAX_IN_FLIGHT};
-pub use source::{Batch, Record, Source, SourceContext, SourceError};
+pub use source::{Batch, Record, Revoked, Source, SourceContext, SourceError};

@@ -55,6 +55,13 @@ impl NextOffsets {
         self.by_topic.is_empty()
     }
 
+    /// Takes, per partition, the later of the two next offsets.
+    pub fn merge(&mut self, other: &NextOffsets) {
+        for (topic, partition, next) in other.iter() {
+            self.processed(topic, partition, next - 1);
+        }
+    }
+
     /// Forgets one partition: it was revoked, and its progress is no longer ours to commit.
     pub fn forget(&mut self, topic: &str, partition: i32) {
         if let Some(partitions) = self.by_topic.get_mut(topic) {
@@ -108,8 +115,9 @@ impl PartitionEnd {
 /// The end of the input as seen when a bounded run (`run --until-end`) started: for every
 /// partition of the input topics, where the group resumes and the high watermark.
 ///
-/// Covers all partitions, not only those assigned to this process, so it assumes one process
-/// in the group (a bounded run is a replay or a test, not a scaled-out service).
+/// Covers all partitions, not only those assigned to this process: with several processes in
+/// the group, a process knows the others' progress from the group's committed offsets
+/// ([`Source::group_committed`](super::Source::group_committed)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EndOffsets {
     partitions: BTreeMap<(String, i32), PartitionEnd>,
@@ -180,6 +188,22 @@ mod tests {
                 ("chats".to_owned(), 3, Offset::Offset(1)),
                 ("pages".to_owned(), 3, Offset::Offset(10))
             ]
+        );
+    }
+
+    #[test]
+    fn merge_keeps_the_later_offset_of_each_partition() {
+        let mut mine = NextOffsets::new();
+        mine.processed("events", 0, 41);
+        mine.processed("events", 1, 9);
+        let mut group = NextOffsets::new();
+        group.processed("events", 1, 19);
+        group.processed("events", 2, 4);
+        group.processed("events", 0, 3);
+        mine.merge(&group);
+        assert_eq!(
+            mine.iter().collect::<Vec<_>>(),
+            [("events", 0, 42), ("events", 1, 20), ("events", 2, 5)]
         );
     }
 

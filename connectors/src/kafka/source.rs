@@ -11,12 +11,11 @@ use std::time::Duration;
 
 use futures_util::{FutureExt as _, StreamExt as _};
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message as _};
-use rdkafka::{ClientConfig, ClientContext};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientConfig, ClientContext, TopicPartitionList};
 
 use super::config::{KafkaConfig, OffsetReset};
 use super::end_offsets;
@@ -50,6 +49,11 @@ pub enum SourceError {
     },
     #[error("the consumer of group {group} failed and cannot continue")]
     Fatal {
+        group: String,
+        source: Box<KafkaError>,
+    },
+    #[error("group {group} could not release the partitions it was asked to give up")]
+    Release {
         group: String,
         source: Box<KafkaError>,
     },
@@ -91,15 +95,48 @@ pub enum SourceError {
     },
 }
 
+impl SourceError {
+    /// Whether a commit failed because this member no longer belongs to the group's current
+    /// generation: retrying cannot help, its partitions are someone else's now.
+    pub fn is_membership_lost(&self) -> bool {
+        let Self::Commit { source, .. } = self else {
+            return false;
+        };
+        matches!(
+            source.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::UnknownMemberId
+                    | RDKafkaErrorCode::IllegalGeneration
+                    | RDKafkaErrorCode::RebalanceInProgress
+                    | RDKafkaErrorCode::FencedInstanceId
+            )
+        )
+    }
+}
+
 /// Callbacks librdkafka makes into the source: its log to `tracing`, offset resets counted,
-/// and revoked partitions noted for the engine (see [`Source::take_revoked`]).
+/// and revocations held for the engine (see [`Source::take_revoked`]).
 #[derive(Default)]
 pub struct SourceContext {
     offset_resets: AtomicU64,
-    /// Partitions revoked since the engine last asked, as (topic, partition).
-    revoked: Mutex<Vec<(String, i32)>>,
-    /// Whether `revoked` has entries: checked per message, so cheaper than the lock.
+    /// The revocation the engine has not taken yet.
+    revoked: Mutex<Option<Revoked>>,
+    /// Whether `revoked` is set: checked per message, so cheaper than the lock.
     any_revoked: AtomicBool,
+    /// Set by [`Source::close`]: the revocation that closing triggers is released at once.
+    closing: AtomicBool,
+}
+
+/// Partitions the group took back from this member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    /// As (topic, partition): the whole assignment, since the group rebalances eagerly.
+    pub partitions: Vec<(String, i32)>,
+    /// The group already gave them to others (this member missed its session timeout or its
+    /// poll interval): nothing of them may be written or committed any more. Otherwise the
+    /// group waits for [`Source::release_revoked`], and they are still this member's to flush
+    /// and commit until then.
+    pub lost: bool,
 }
 
 impl SourceContext {
@@ -145,17 +182,57 @@ impl ClientContext for SourceContext {
     }
 }
 
-/// Newly assigned partitions start at the group's committed offsets (librdkafka's default);
-/// revoked ones are noted, and the engine drops their state before its next flush.
+/// Newly assigned partitions start at the group's committed offsets (librdkafka's default).
+/// A revocation is not released here: librdkafka lets the member keep the partitions until
+/// it calls `unassign`, within the rebalance timeout, which gives the engine time to flush and
+/// commit them first (DESIGN.md, "Scale-out"; docs/guarantees.md, "Rebalances").
 impl ConsumerContext for SourceContext {
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(partitions) = rebalance {
-            let mut revoked = self.revoked.lock().expect("revoked list poisoned");
-            for element in partitions.elements() {
-                revoked.push((element.topic().to_owned(), element.partition()));
+    fn rebalance(
+        &self,
+        base_consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        partitions: &mut TopicPartitionList,
+    ) {
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if let Err(error) = base_consumer.assign(partitions) {
+                    tracing::error!(%error, "cannot take the assigned partitions");
+                }
             }
-            self.any_revoked.store(true, Ordering::Release);
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                let lost = base_consumer.assignment_lost();
+                let revoked = Revoked {
+                    partitions: partitions
+                        .elements()
+                        .iter()
+                        .map(|element| (element.topic().to_owned(), element.partition()))
+                        .collect(),
+                    lost,
+                };
+                tracing::info!(
+                    partitions = ?revoked.partitions,
+                    lost,
+                    "the group is taking partitions back"
+                );
+                // Nothing is left to flush once closing, and nothing may be once lost.
+                if lost || self.closing.load(Ordering::Acquire) {
+                    unassign(base_consumer);
+                }
+                *self.revoked.lock().expect("revocation poisoned") = Some(revoked);
+                self.any_revoked.store(true, Ordering::Release);
+            }
+            error => {
+                let code: RDKafkaErrorCode = error.into();
+                tracing::error!(%code, "rebalance failed; dropping the assignment");
+                unassign(base_consumer);
+            }
         }
+    }
+}
+
+fn unassign(consumer: &impl Consumer<SourceContext>) {
+    if let Err(error) = consumer.unassign() {
+        tracing::error!(%error, "cannot release the revoked partitions");
     }
 }
 
@@ -346,6 +423,19 @@ impl Source {
         .expect("end offset lookup panicked")
     }
 
+    /// The group's committed offsets, for every partition of the subscribed topics that has
+    /// one: what all its members together have finished.
+    pub async fn group_committed(&self) -> Result<NextOffsets, SourceError> {
+        let consumer = Arc::clone(&self.consumer);
+        let topics = self.topics.clone();
+        let group = self.group.clone();
+        tokio::task::spawn_blocking(move || {
+            end_offsets::group_committed(&consumer, &group, &topics)
+        })
+        .await
+        .expect("committed offset lookup panicked")
+    }
+
     /// Offsets reset since start because the stored one was out of range (or missing under
     /// the `error` policy). Each one may have skipped or replayed input.
     pub fn offset_resets(&self) -> u64 {
@@ -355,21 +445,33 @@ impl Source {
             .load(Ordering::Relaxed)
     }
 
-    /// The partitions taken from this member since the last call, as (topic, partition). Once
-    /// revoked, a partition is another member's: its uncommitted work must be dropped (the
-    /// new owner restores the stored state and replays from the committed offset), neither
-    /// written nor committed from here.
-    pub fn take_revoked(&self) -> Vec<(String, i32)> {
+    /// The revocation since the last call, if any. Unless it is `lost`, the partitions stay
+    /// this member's, and the whole group waits, until [`Self::release_revoked`]: flush and
+    /// commit them in between, so their next owner starts where this one stopped.
+    pub fn take_revoked(&self) -> Option<Revoked> {
         let context = self.consumer.context();
-        let mut revoked = context.revoked.lock().expect("revoked list poisoned");
+        let mut revoked = context.revoked.lock().expect("revocation poisoned");
         context.any_revoked.store(false, Ordering::Release);
-        std::mem::take(&mut *revoked)
+        revoked.take()
+    }
+
+    /// Hands the revoked partitions over to the group, which then goes on with the rebalance.
+    /// Their unprocessed messages already fetched are discarded; the next owner reads them
+    /// again from the committed offsets.
+    pub fn release_revoked(&self) -> Result<(), SourceError> {
+        self.consumer
+            .unassign()
+            .map_err(|source| SourceError::Release {
+                group: self.group.clone(),
+                source: source.into(),
+            })
     }
 
     /// Leaves the group cleanly, so that its partitions are reassigned at once rather than
     /// after the session timeout. Dropping the source does the same, but blocks the thread.
     pub async fn close(self) {
         let consumer = self.consumer;
+        consumer.context().closing.store(true, Ordering::Release);
         tokio::task::spawn_blocking(move || drop(consumer))
             .await
             .expect("closing the consumer panicked");
