@@ -70,7 +70,8 @@ pub async fn run(
         let received = tokio::select! {
             batch = source.next_batch(options.pipeline.batch_size, wait) => {
                 let batch = batch?;
-                engine.restore(batch.iter().map(|record| record.partition)).await?;
+                let partitions = batch.iter().map(|record| record.partition);
+                engine.restore(partitions, "took the partition on").await?;
                 for record in batch.iter() {
                     engine.process(record);
                 }
@@ -94,8 +95,9 @@ pub async fn run(
         // Partitions this run had nothing to read from still end at the final watermark: the
         // last run that wrote them may have stopped (or been killed) at an earlier one, and
         // with several processes in the group, others wrote them.
+        let partitions = ends.iter().map(|(_, partition, _)| partition);
         engine
-            .restore(ends.iter().map(|(_, partition, _)| partition))
+            .restore(partitions, "restored the partition for the final watermark")
             .await?;
         engine.advance_watermark(false);
     }
@@ -185,11 +187,13 @@ impl Engine {
 
     /// Makes the shard of every partition in `partitions` not seen before, restoring its
     /// users from `profile_state` first (one range read per partition), so that no event of a
-    /// partition is applied before the state the last flush stored for it. A ClickHouse outage
-    /// is waited out; a stored state that cannot be read stops the pipeline.
+    /// partition is applied before the state the last flush stored for it; logs `why` for
+    /// each. A ClickHouse outage is waited out; a stored state that cannot be read stops the
+    /// pipeline.
     async fn restore(
         &mut self,
         partitions: impl Iterator<Item = i32>,
+        why: &str,
     ) -> Result<(), PipelineError> {
         let mut new: Vec<i32> = partitions
             .filter(|partition| !self.shards.contains_key(partition))
@@ -210,11 +214,7 @@ impl Engine {
             // The watermark never goes back, not even across a restart.
             self.watermark = self.watermark.max(evaluated_at);
             self.summary.restored += users;
-            tracing::info!(
-                partition,
-                users,
-                "took the partition on, with its stored users"
-            );
+            tracing::info!(partition, stored_users = users, "{why}");
             self.shards.insert(partition, shard);
         }
         Ok(())
