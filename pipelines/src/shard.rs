@@ -250,16 +250,24 @@ impl Shard {
         let due: Vec<Slot> = decision
             .map(|decision| alerts.deadlines.pop_due(decision.millis()).collect())
             .unwrap_or_default();
+        let mut alerted = Vec::new();
         for slot in due {
             alerts.due[slot as usize] = None;
+            let mut any = false;
             alerts.decide(
                 slot,
                 &self.users[slot as usize].id,
                 decision,
                 config,
                 rules,
-                &mut out,
+                &mut |alert| {
+                    any = true;
+                    out(alert);
+                },
             );
+            if any && !self.users[slot as usize].dirty {
+                alerted.push(slot);
+            }
         }
         for &slot in &self.dirty {
             alerts.decide(
@@ -270,6 +278,12 @@ impl Shard {
                 rules,
                 &mut out,
             );
+        }
+        // A user alerted for time alone is stored again, so that the stored timeline counts
+        // the alert as sent: otherwise the next start would send it once more.
+        for slot in alerted {
+            self.users[slot as usize].dirty = true;
+            self.dirty.push(slot);
         }
     }
 
@@ -506,10 +520,13 @@ mod tests {
             "a first event moves into `new`: no alert"
         );
 
-        // Not a single event more: each later decision finds the user through the index.
-        for days in [13, 20, 45, 90] {
+        // Not a single event more: each later decision finds the user through the index, and
+        // a decision that alerted stores the user again, with the alert counted as sent.
+        for (days, alerted) in [(13, 0), (20, 1), (45, 1), (90, 1)] {
             let decision = EventTime::from_millis(last_seen + days * MILLIS_PER_DAY);
             shard.decide_alerts(Some(decision), &config, &rules, |a| alerts.push(a));
+            assert_eq!(shard.dirty_len(), alerted, "after {days} days");
+            drain(&mut shard, last_seen + days * MILLIS_PER_DAY);
         }
         let seen: Vec<(&str, i64)> = alerts
             .iter()

@@ -4,7 +4,9 @@
 #![allow(dead_code)] // Each test binary uses its own subset.
 
 pub mod alerts;
+pub mod memory;
 pub mod pipeline;
+pub mod services;
 pub mod webhook;
 
 use std::future::Future;

@@ -1,19 +1,38 @@
 //! Running the pipeline as an operator would, for the end-to-end tests: generated input on a
-//! fresh topic, the `portrait` binary configured through the environment, and topics read
-//! back to their end.
+//! fresh topic, the `portrait` binary configured through the environment, its log, topics
+//! read back to their end, and `portrait verify` against the generator's truth.
 
-use std::process::{Command, Output};
+use std::fmt::Write;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_connectors::kafka::{Admin, KafkaConfig, Producer, Source};
-use portrait_generator::Dataset;
+use portrait_generator::{write_alerts_ndjson, Dataset, MAX_ARRIVAL_DELAY_MS};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, ChildStderr};
+use tokio::task::JoinHandle;
 
 /// Produces every message of `dataset` to a fresh topic of `partitions` partitions; returns
 /// the Kafka configuration of a fresh group reading it.
 pub async fn produce(test: &str, dataset: &Dataset, partitions: u32) -> KafkaConfig {
+    let brokers = super::endpoint("PORTRAIT_KAFKA_BROKERS");
+    produce_on(&brokers, test, dataset, partitions).await
+}
+
+/// [`produce`] to the broker at `brokers` (a private one, say) instead of the local one.
+pub async fn produce_on(
+    brokers: &str,
+    test: &str,
+    dataset: &Dataset,
+    partitions: u32,
+) -> KafkaConfig {
     let topic = super::fresh(&format!("{test}_events"));
-    let kafka = super::kafka_config(&[&topic], &super::fresh(&format!("{test}_group")));
+    let mut kafka = super::kafka_config(&[&topic], &super::fresh(&format!("{test}_group")));
+    kafka.brokers = brokers.to_owned();
     produce_to(kafka, dataset, partitions).await
 }
 
@@ -74,6 +93,155 @@ pub fn portrait(args: &[&str], kafka: &KafkaConfig, clickhouse: &ClickHouseConfi
         // Tests run side by side: no shared metrics port.
         .env("PORTRAIT_METRICS_LISTEN", "");
     command
+}
+
+/// `portrait run --until-end`, with alerts decided late enough to be exactly the reference
+/// model's on generated data (docs/alerts.md, "When an alert is decided"), as [`verify`]
+/// expects them.
+pub fn run_until_end(kafka: &KafkaConfig, clickhouse: &ClickHouseConfig) -> Command {
+    let mut command = portrait(&["run", "--until-end"], kafka, clickhouse);
+    command.env(
+        "PORTRAIT_ALERTS_LATENESS_MS",
+        (MAX_ARRIVAL_DELAY_MS + 60_000).to_string(),
+    );
+    command
+}
+
+/// Reads a run's log (its stderr) until the run reports taking a partition on, that is, once
+/// it consumes. The rest is read in the background, so the child never blocks on a full
+/// pipe, and the handle gives the whole log once it ends (when the child exits). `Err` with
+/// the log if it ended first.
+pub async fn took_a_partition_on(stderr: ChildStderr) -> Result<JoinHandle<String>, String> {
+    let mut lines = BufReader::new(stderr).lines();
+    let mut log = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        writeln!(log, "{line}").unwrap();
+        if line.contains("took the partition on") {
+            return Ok(tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    writeln!(log, "{line}").unwrap();
+                }
+                log
+            }));
+        }
+    }
+    Err(log)
+}
+
+/// A `portrait` process at work: started with its log at info level and read until it took a
+/// partition on. Dropping it kills the process, so a failed test leaves nothing running.
+pub struct Running {
+    child: Child,
+    log: JoinHandle<String>,
+}
+
+impl Running {
+    /// Starts `command` and returns once it took a partition on; panics if it ended first or
+    /// right then (its input was too small to catch it at work).
+    pub async fn consuming(command: Command) -> Running {
+        let mut child = tokio::process::Command::from(command)
+            .env("RUST_LOG", "info,librdkafka=warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start portrait");
+        let log = took_a_partition_on(child.stderr.take().unwrap())
+            .await
+            .unwrap_or_else(|log| panic!("the run ended before it took a partition on:\n{log}"));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended as soon as it took a partition on: make the input larger"
+        );
+        Running { child, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the run is still going")
+    }
+
+    /// Asks the run to stop, as an operator or a supervisor would: SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot signal the run");
+    }
+
+    /// Kills the run with SIGKILL, as a crash would, and reaps it.
+    pub async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// Panics, with the run's log, if the run ended. `during` says why it should not have.
+    pub async fn assert_still_going(&mut self, during: &str) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            let log = (&mut self.log).await.unwrap();
+            panic!("the run ended ({status}) {during}:\n{log}");
+        }
+    }
+
+    /// Waits for the run to end and insists that it succeeded; returns its summary (stdout)
+    /// and its log. A run still going `within` from now hangs: it is killed, and the test
+    /// fails rather than hang with it.
+    pub async fn finished(mut self, within: Duration) -> (String, String) {
+        let waited = tokio::time::timeout(within, self.child.wait()).await;
+        if waited.is_err() {
+            self.child.kill().await.unwrap();
+        }
+        let log = self.log.await.unwrap();
+        let status = waited
+            .unwrap_or_else(|_| panic!("the run hung: not done {within:?} later\n{log}"))
+            .unwrap();
+        assert!(status.success(), "the run failed ({status}):\n{log}");
+        let mut summary = String::new();
+        let mut stdout = self.child.stdout.take().unwrap();
+        stdout.read_to_string(&mut summary).await.unwrap();
+        (summary, log)
+    }
+}
+
+/// `portrait verify` of what a run over `dataset` wrote to `clickhouse`: every profile
+/// against the generator's truth at `lateness_ms` (the run's `pipeline.lateness_ms`), every
+/// alert against its expected alerts (for a run of [`run_until_end`]). Insists that nothing
+/// differs; returns what verify printed.
+pub async fn verify(
+    dataset: &Dataset,
+    lateness_ms: i64,
+    kafka: &KafkaConfig,
+    clickhouse: &ClickHouseConfig,
+) -> String {
+    let truth = temp_file("truth");
+    dataset
+        .truth(lateness_ms)
+        .write_ndjson(BufWriter::new(File::create(&truth).unwrap()))
+        .unwrap();
+    let alerts = temp_file("alerts");
+    write_alerts_ndjson(
+        &dataset.expected_alerts(lateness_ms),
+        BufWriter::new(File::create(&alerts).unwrap()),
+    )
+    .unwrap();
+    let command = portrait(
+        &[
+            "verify",
+            "--truth",
+            truth.to_str().unwrap(),
+            "--expected-alerts",
+            alerts.to_str().unwrap(),
+        ],
+        kafka,
+        clickhouse,
+    );
+    let verified = succeed("portrait verify", command).await;
+    std::fs::remove_file(&truth).unwrap();
+    std::fs::remove_file(&alerts).unwrap();
+    String::from_utf8_lossy(&verified.stdout).into_owned()
+}
+
+fn temp_file(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("{}.ndjson", super::fresh(name)))
 }
 
 /// Runs `command` to completion off the async runtime and insists that it succeeded.
