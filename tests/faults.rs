@@ -86,6 +86,8 @@ async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth(
                     continue;
                 }
             };
+            // The wait is the fault's timing, not synchronisation: the crash lands at a random
+            // moment of the work, whatever the run is doing then.
             let moment = Duration::from_millis(rng.gen_range(200..3_000));
             tokio::time::sleep(moment).await;
             run.assert_still_going("before its kill").await;
