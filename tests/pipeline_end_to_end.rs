@@ -100,6 +100,8 @@ async fn profiles_equal_the_ground_truth_and_bad_input_becomes_dead_letters() {
             payloads == expected_payloads,
             "dead letters keep the original bytes"
         );
+
+        common::pipeline::assert_archived(&dataset, &clickhouse).await;
     })
     .await;
 }

@@ -28,6 +28,10 @@ pub struct PipelineConfig {
     /// gives up and exits non-zero, in milliseconds; what it could not commit is replayed on
     /// the next start. Default 25 000, below the 30 s grace period of common supervisors.
     pub shutdown_timeout_ms: u64,
+    /// Write every applied event to the ClickHouse table `events`, the archive the PV/UV and
+    /// DAU dashboards read. Default `true`; turn it off when nobody reads them, as it is most
+    /// of what a flush writes.
+    pub archive_events: bool,
     /// Kafka topic that receives every message that fails to decode, with the reason and its
     /// source coordinates in headers. Default `portrait.dead_letters`.
     pub dead_letter_topic: String,
@@ -46,6 +50,7 @@ impl Default for PipelineConfig {
             batch_size: 10_000,
             revoke_flush_timeout_ms: 30_000,
             shutdown_timeout_ms: 25_000,
+            archive_events: true,
             dead_letter_topic: "portrait.dead_letters".to_owned(),
             limits: DecodeLimits::default(),
         }

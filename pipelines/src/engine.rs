@@ -27,6 +27,7 @@ use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
 
 use crate::alerts::{AlertSinks, AlertsConfig};
+use crate::archive::EventArchive;
 use crate::config::PipelineConfig;
 use crate::metrics;
 use crate::retry::{retry, retry_unless};
@@ -75,6 +76,7 @@ pub async fn run(
                 for record in batch.iter() {
                     engine.process(record);
                 }
+                engine.archive_if_full().await;
                 batch.len()
             }
             () = &mut shutdown => {
@@ -129,6 +131,9 @@ struct Engine {
     committed: NextOffsets,
     /// Bad messages waiting for the next flush.
     dead_letters: Vec<DeadLetter>,
+    /// Applied events waiting for the `events` table; `None` when `pipeline.archive_events`
+    /// is off.
+    archive: Option<EventArchive>,
     /// Event-time progress; `None` until the first event.
     watermark: Option<EventTime>,
     /// In live mode, while the input is idle: the wall clock minus the alerts' lateness, so
@@ -178,6 +183,7 @@ impl Engine {
             processed: NextOffsets::new(),
             committed: NextOffsets::new(),
             dead_letters: Vec::new(),
+            archive: options.pipeline.archive_events.then(EventArchive::default),
             watermark: None,
             alert_floor: None,
             last_flush: Instant::now(),
@@ -285,6 +291,9 @@ impl Engine {
             self.committed.forget(topic, *partition);
             self.dead_letters
                 .retain(|letter| letter.partition != *partition);
+            if let Some(archive) = &mut self.archive {
+                archive.forget(*partition);
+            }
         }
     }
 
@@ -298,6 +307,9 @@ impl Engine {
         self.give_up(&held);
         self.shards.clear();
         self.dead_letters.clear();
+        if let Some(archive) = &mut self.archive {
+            archive.clear();
+        }
     }
 
     /// One message: decoded and applied to its user's state, or set aside as a dead letter.
@@ -317,8 +329,12 @@ impl Engine {
                     .get_mut(&record.partition)
                     .expect("restore() made a shard for every partition of the batch");
                 if !shard.apply(topic, record.offset, &event, &self.signals) {
+                    // Archived before the state that holds it was stored (see `flush`).
                     self.summary.replayed += 1;
                     return;
+                }
+                if let Some(archive) = &mut self.archive {
+                    archive.push(topic, record.partition, record.offset, &event);
                 }
                 self.summary.events += 1;
                 self.summary.events_by_type[event.event_type() as usize] += 1;
@@ -345,6 +361,32 @@ impl Engine {
             detail: rejection.1,
             received_at_ms: wall_clock_ms(),
         });
+    }
+
+    /// Writes the event archive once it holds [`ARCHIVE_CHUNK`] events, so that its memory
+    /// stays bounded however long the flush interval.
+    async fn archive_if_full(&mut self) {
+        if self
+            .archive
+            .as_ref()
+            .is_some_and(|archive| archive.len() >= ARCHIVE_CHUNK)
+        {
+            self.write_archive().await;
+        }
+    }
+
+    /// Writes the archived events to `events`, retrying for as long as ClickHouse fails.
+    async fn write_archive(&mut self) {
+        let Some(archive) = self.archive.as_ref().filter(|archive| !archive.is_empty()) else {
+            return;
+        };
+        let rows = archive.rows(&self.topics);
+        retry("archiving events", || self.sink.write_events(&rows)).await;
+        self.summary.archived += rows.len() as u64;
+        drop(rows);
+        if let Some(archive) = &mut self.archive {
+            archive.clear();
+        }
     }
 
     /// Moves the watermark to the latest event time seen minus the lateness; when `idle` (live
@@ -437,6 +479,9 @@ impl Engine {
         {
             return;
         }
+        // The events the states to be stored hold are archived first: a restart skips the
+        // events a restored state already has, so they must be in the archive by then.
+        self.write_archive().await;
 
         let updated_at = self.watermark.map_or(0, EventTime::millis);
         let mut states = Vec::with_capacity(changed.len());
@@ -512,6 +557,10 @@ impl Engine {
         );
     }
 }
+
+/// Events the archive holds before it is written whatever the flush interval: about 25 MB,
+/// and a few inserts a second into `events` at full speed, few enough for its merges.
+const ARCHIVE_CHUNK: usize = 250_000;
 
 fn wall_clock_ms() -> i64 {
     let since_epoch = std::time::SystemTime::now()

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! Source (Kafka) ─► decode ─► Shard (per partition) ─► flush ─► ClickHouse, dead letters,
-//!                      │           ▲ watermark + sweep,        alert sinks ─► commit
-//!                      │           ▲ alert timelines
+//!                      │  │        ▲ watermark + sweep,        alert sinks ─► commit
+//!                      │  │        ▲ alert timelines
+//!                      │  └─ event archive ─────────────────► ClickHouse `events`
 //!                      └─ bad input ─► dead letters
 //! ```
 //!
@@ -13,6 +14,7 @@
 //! measure them in process; the engine is their only other user.
 
 mod alerts;
+mod archive;
 mod config;
 pub mod deadlines;
 mod engine;
@@ -70,6 +72,8 @@ pub struct RunSummary {
     pub users: usize,
     /// Profile rows written.
     pub profiles_written: u64,
+    /// Events written to the `events` archive.
+    pub archived: u64,
     /// Flushes that wrote or committed something.
     pub flushes: u64,
     /// Users the timer sweep visited because their deadline had passed.

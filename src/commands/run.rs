@@ -116,6 +116,9 @@ fn print_summary(summary: &RunSummary) {
     for (reason, count) in &summary.dead_letters {
         println!("  dead letters ({reason}): {count}");
     }
+    if summary.archived > 0 {
+        println!("archived {} events in the events table", summary.archived);
+    }
     if summary.restored > 0 || summary.replayed > 0 {
         println!(
             "restored {} users from profile_state; skipped {} replayed events they already held",

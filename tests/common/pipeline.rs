@@ -2,6 +2,7 @@
 //! fresh topic, the `portrait` binary configured through the environment, its log, topics
 //! read back to their end, and `portrait verify` against the generator's truth.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::fs::File;
 use std::io::BufWriter;
@@ -237,7 +238,33 @@ pub async fn verify(
     let verified = succeed("portrait verify", command).await;
     std::fs::remove_file(&truth).unwrap();
     std::fs::remove_file(&alerts).unwrap();
+    assert_archived(dataset, clickhouse).await;
     String::from_utf8_lossy(&verified.stdout).into_owned()
+}
+
+/// Insists that the `events` archive holds every valid event of `dataset` once, and nothing
+/// else: after a crash or a rebalance too, where some were written twice (`FINAL` collapses
+/// those) and none may be missing.
+pub async fn assert_archived(dataset: &Dataset, clickhouse: &ClickHouseConfig) {
+    let archived: BTreeMap<String, (u64, u64)> = clickhouse
+        .client()
+        .query("SELECT type, count(), uniqExact(event_id) FROM events FINAL GROUP BY type")
+        .fetch_all::<(String, u64, u64)>()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(kind, rows, ids)| (kind, (rows, ids)))
+        .collect();
+    let mut expected = BTreeMap::new();
+    for kind in dataset.messages().iter().filter_map(|m| m.event_type) {
+        let (rows, ids) = expected.entry(kind.to_owned()).or_insert((0, 0));
+        *rows += 1;
+        *ids += 1;
+    }
+    assert_eq!(
+        archived, expected,
+        "archived events by type: (rows, event ids)"
+    );
 }
 
 fn temp_file(name: &str) -> PathBuf {

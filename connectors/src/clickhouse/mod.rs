@@ -19,5 +19,5 @@ mod sink;
 
 pub use config::ClickHouseConfig;
 pub use migrate::{migrate, migrate_with, MigrateError, Migration, MigrationReport, EMBEDDED};
-pub use rows::{AlertRow, DeadLetterRow, ProfileRow, StateRow};
+pub use rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow};
 pub use sink::{ClickHouseSink, SinkBatch, SinkError, StoredState};

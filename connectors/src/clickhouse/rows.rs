@@ -234,6 +234,51 @@ impl<'a> AlertRow<'a> {
     }
 }
 
+/// One archived input event: a row of `events`, the raw archive the PV/UV dashboards read.
+/// It keeps only what those queries need; a prop the event's type lacks is `''` or `0`.
+#[derive(Debug, Clone, PartialEq, Row, Serialize)]
+pub struct EventRow<'a> {
+    pub event_id: &'a str,
+    pub user_id: &'a str,
+    #[serde(rename = "type")]
+    pub event_type: &'static str,
+    pub ts: u32,
+    /// `Date`: days since 1970-01-01, the day of `ts` in UTC.
+    pub day: u16,
+    /// A page view's or search's category.
+    pub category: &'a str,
+    /// A page view's page.
+    pub page: &'a str,
+    /// An order's amount paid, in currency units.
+    pub amount: f64,
+    /// Where the event was read: input topic, partition and offset.
+    pub topic: &'a str,
+    pub partition: u32,
+    pub offset: u64,
+}
+
+impl EventRow<'_> {
+    /// A row of type `event_type` at event time `ts_ms` (epoch milliseconds), its other
+    /// columns empty for the caller to fill. `ts` saturates like every `DateTime`, and `day`
+    /// is the day of the saturated `ts`, so the two always agree.
+    pub fn at(event_type: &'static str, ts_ms: i64) -> Self {
+        let ts = datetime(ts_ms.div_euclid(1000));
+        Self {
+            event_id: "",
+            user_id: "",
+            event_type,
+            ts,
+            day: u16::try_from(ts / 86_400).expect("u32::MAX seconds is day 49 710"),
+            category: "",
+            page: "",
+            amount: 0.0,
+            topic: "",
+            partition: 0,
+            offset: 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +319,15 @@ mod tests {
                 emitted_at: 1_767_225_660,
             }
         );
+    }
+
+    #[test]
+    fn event_row_day_is_the_utc_day_of_its_saturated_time() {
+        // 2024-05-01T23:59:59.999Z is day 19 844.
+        let row = EventRow::at("page_view", 1_714_607_999_999);
+        assert_eq!((row.ts, row.day), (1_714_607_999, 19_844));
+        assert_eq!(EventRow::at("order", -1).day, 0);
+        assert_eq!(EventRow::at("order", i64::MAX).day, 49_710);
     }
 
     #[test]

@@ -13,12 +13,20 @@
 //!    state stored; a restore never falls behind what was already published;
 //! 4. `user_profiles`.
 //!
+//! The event archive goes its own way: [`ClickHouseSink::write_events`] may be called at any
+//! time, as often as the caller's buffer fills up, as long as an event reaches `events` before
+//! any state that has it applied is stored (so that skipping the events a restored state
+//! already holds never leaves a hole in the archive). Writing an event twice is harmless
+//! (see below).
+//!
 //! **A failed write is retried whole by the caller**, and the offsets it covers are not
 //! committed until a retry succeeds (pitfall 4). Some of the inserts may have succeeded (or a
 //! timed-out one may have landed), so a retry writes those rows again. That is safe:
 //! `user_profiles` and `profile_state` are `ReplacingMergeTree(version)` and readers go through
 //! `FINAL`, so a repeated row with the same version collapses into one, and an older version
-//! never wins over a newer one. `profile_alerts` is a `ReplacingMergeTree` ordered by what the
+//! never wins over a newer one. `events` is a `ReplacingMergeTree` keyed by what identifies an
+//! event, so a repeated event collapses too (exact counts before a merge use
+//! `uniqExact(event_id)`). `profile_alerts` is a `ReplacingMergeTree` ordered by what the
 //! `alert_id` hashes, so a repeated alert collapses too (readers use `profile_alerts_unique`).
 //! `dead_letters` is an append-only log and may then hold a repeat, which its table
 //! documentation allows (count `uniqExact(topic, partition, offset)`). See `docs/storage.md`.
@@ -28,13 +36,14 @@ use std::time::Duration;
 use clickhouse::{Client, Row, RowWrite};
 use serde::Deserialize;
 
-use super::rows::{AlertRow, DeadLetterRow, ProfileRow, StateRow};
+use super::rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow};
 use super::ClickHouseConfig;
 
 const PROFILES: &str = "user_profiles";
 const STATES: &str = "profile_state";
 const DEAD_LETTERS: &str = "dead_letters";
 const ALERTS: &str = "profile_alerts";
+const EVENTS: &str = "events";
 
 /// How long sending one chunk of an insert, and then waiting for ClickHouse's answer, may take.
 /// Without a bound a stalled server would hang the flush for ever instead of letting the
@@ -110,7 +119,7 @@ impl ClickHouseSink {
                 database: self.database.clone(),
                 source,
             })?;
-        let missing: Vec<&'static str> = [DEAD_LETTERS, STATES, PROFILES, ALERTS]
+        let missing: Vec<&'static str> = [DEAD_LETTERS, STATES, PROFILES, ALERTS, EVENTS]
             .into_iter()
             .filter(|table| !present.iter().any(|name| name == table))
             .collect();
@@ -133,6 +142,11 @@ impl ClickHouseSink {
         self.insert::<StateRow>(STATES, batch.states).await?;
         self.insert::<ProfileRow<'_>>(PROFILES, batch.profiles)
             .await
+    }
+
+    /// Archives `events`; nothing at all when there are none. On error, retry them all.
+    pub async fn write_events(&self, events: &[EventRow<'_>]) -> Result<(), SinkError> {
+        self.insert::<EventRow<'_>>(EVENTS, events).await
     }
 
     /// The latest state of every user of source partition `partition`, in no particular
