@@ -35,6 +35,9 @@ enum Command {
     CheckConfig(commands::check_config::Args),
     /// Compare the profiles in ClickHouse with the expected ones from `generate --truth`.
     Verify(commands::verify::Args),
+    /// Write the operators' daily report for one date: a self-contained HTML page with charts
+    /// and the users most at risk of churning, read from ClickHouse.
+    Report(commands::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Migrate => commands::migrate::run(cli.config.as_deref()),
         Command::CheckConfig(args) => commands::check_config::run(cli.config.as_deref(), args),
         Command::Verify(args) => commands::verify::run(cli.config.as_deref(), args),
+        Command::Report(args) => commands::report::run(cli.config.as_deref(), args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 pub mod check_config;
 pub mod generate;
 pub mod migrate;
+pub mod report;
 pub mod run;
 pub mod verify;
 
