@@ -1,6 +1,6 @@
 //! The sinks a flush writes to, against the real ClickHouse and broker started by
 //! `scripts/services up`: the ClickHouse sink (profiles, state blobs, dead letters, alerts,
-//! readiness) and the Kafka dead-letter producer.
+//! the event archive, readiness) and the Kafka dead-letter producer.
 //!
 //! Every test works in a database, topic and consumer group of its own, so tests run in any
 //! order and in parallel. Expected values are written out by hand below, never derived from the
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use common::alerts::NEW_YEAR_MS;
 use common::{fresh, kafka_config, on_fresh_database};
 use portrait_connectors::clickhouse::{
-    migrate, AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch,
-    SinkError, StateRow, StoredState,
+    migrate, AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, EventRow, ProfileRow,
+    SinkBatch, SinkError, StateRow, StoredState,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{Admin, DeadLetterProducer, Source};
@@ -522,6 +522,60 @@ async fn a_repeated_alert_appears_once_in_the_unique_view() {
 /// unmigrated database fails on the first table it writes, with the row count and ClickHouse's
 /// message.
 #[tokio::test]
+async fn archived_events_land_with_their_day_and_a_repeat_collapses() {
+    on_fresh_database("sink_events", |config| async move {
+        migrate(&config).await.expect("migrate");
+        let sink = ClickHouseSink::new(&config);
+        let rows = [
+            EventRow {
+                event_id: "e1",
+                user_id: "u1",
+                category: "shoes",
+                page: "/p/1",
+                topic: "events",
+                partition: 3,
+                offset: 41,
+                // The last millisecond of May 1st: the day is the UTC day of `ts`.
+                ..EventRow::at("page_view", (MAY_1_NOON + 12 * HOUR) * 1000 - 1)
+            },
+            EventRow {
+                event_id: "e2",
+                user_id: "u1",
+                amount: 129.9,
+                topic: "events",
+                partition: 3,
+                offset: 42,
+                ..EventRow::at("order", (MAY_1_NOON + 12 * HOUR) * 1000)
+            },
+        ];
+        // Written twice, as a replay after a lost commit would.
+        for _ in 0..2 {
+            sink.write_events(&rows).await.expect("archive the events");
+        }
+
+        let archived = select_json(&config, "SELECT * FROM events FINAL ORDER BY event_id").await;
+        assert_eq!(
+            archived,
+            [
+                json!({
+                    "event_id": "e1", "user_id": "u1", "type": "page_view",
+                    "ts": "2024-05-01 23:59:59", "day": "2024-05-01",
+                    "category": "shoes", "page": "/p/1", "amount": 0,
+                    "topic": "events", "partition": 3, "offset": 41,
+                }),
+                json!({
+                    "event_id": "e2", "user_id": "u1", "type": "order",
+                    "ts": "2024-05-02 00:00:00", "day": "2024-05-02",
+                    "category": "", "page": "", "amount": 129.9,
+                    "topic": "events", "partition": 3, "offset": 42,
+                }),
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_unmigrated_database_is_not_ready_and_refuses_writes() {
     on_fresh_database("sink_unmigrated", |config| async move {
         let server = ClickHouseConfig {
@@ -545,7 +599,8 @@ async fn an_unmigrated_database_is_not_ready_and_refuses_writes() {
                         "dead_letters",
                         "profile_state",
                         "user_profiles",
-                        "profile_alerts"
+                        "profile_alerts",
+                        "events"
                     ]
                 );
             }

@@ -25,9 +25,10 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// How long a run may take to finish once its server is back; beyond that it hangs.
 const FINISH_WITHIN: Duration = Duration::from_secs(120);
 /// What the engine logs (pipelines/src/retry.rs) when a write fails, and once one that
-/// failed went through.
-const WRITE_FAILED: &str = "writing to ClickHouse failed";
-const WRITE_RECOVERED: &str = "writing to ClickHouse: succeeded after retrying";
+/// failed went through: of a flush ("writing to ClickHouse") or of the event archive
+/// ("writing events to ClickHouse"), whichever the outage hits first.
+const WRITE_FAILED: &str = "to ClickHouse failed";
+const WRITE_RECOVERED: &str = "to ClickHouse: succeeded after retrying";
 
 /// What a run through an outage showed.
 struct Outage {

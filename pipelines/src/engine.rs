@@ -381,7 +381,10 @@ impl Engine {
             return;
         };
         let rows = archive.rows(&self.topics);
-        retry("archiving events", || self.sink.write_events(&rows)).await;
+        retry("writing events to ClickHouse", || {
+            self.sink.write_events(&rows)
+        })
+        .await;
         self.summary.archived += rows.len() as u64;
         drop(rows);
         if let Some(archive) = &mut self.archive {
