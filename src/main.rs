@@ -38,6 +38,12 @@ enum Command {
     /// Write the operators' daily report for one date: a self-contained HTML page with charts
     /// and the users most at risk of churning, read from ClickHouse.
     Report(commands::report::Args),
+    /// Benchmark: run the pipeline live, produce generated events at a steady rate with probes,
+    /// and measure how soon each probe's profile is visible in ClickHouse (p50/p99 freshness).
+    /// It writes to the configured input topic and database: give it fresh ones
+    /// (`scripts/bench --freshness` does). Hidden: a developer's tool, not an operator's.
+    #[command(hide = true)]
+    BenchFreshness(commands::bench_freshness::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +63,9 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => commands::check_config::run(cli.config.as_deref(), args),
         Command::Verify(args) => commands::verify::run(cli.config.as_deref(), args),
         Command::Report(args) => commands::report::run(cli.config.as_deref(), args),
+        Command::BenchFreshness(args) => {
+            commands::bench_freshness::run(cli.config.as_deref(), args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! One module per subcommand of the `portrait` binary.
 
+pub mod bench_freshness;
 pub mod check_config;
 pub mod generate;
 pub mod migrate;
