@@ -1,4 +1,4 @@
-//! Embeds the ClickHouse migrations (`schemas/clickhouse/*.sql`) in the binary, so that
+//! Embeds the ClickHouse migrations (`schemas/clickhouse/NNNN_*.sql`) in the binary, so that
 //! `portrait migrate` works from any directory and always applies the schema it was built with.
 //!
 //! Generates `$OUT_DIR/clickhouse_migrations.rs`: a slice of `Migration { name, sql }` sorted by
@@ -16,7 +16,7 @@ fn main() {
     let mut files: Vec<PathBuf> = fs::read_dir(&schemas)
         .unwrap_or_else(|err| panic!("cannot read {}: {err}", schemas.display()))
         .map(|entry| entry.expect("readable directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
+        .filter(|path| is_numbered_sql(path))
         .collect();
     files.sort();
 
@@ -43,4 +43,17 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     fs::write(out.join("clickhouse_migrations.rs"), generated)
         .expect("cannot write clickhouse_migrations.rs to OUT_DIR");
+}
+
+/// Whether `path` is meant as a migration: a `.sql` file whose name starts with four digits.
+/// Other SQL files sit beside the migrations without being ones: `roles.sql` is run by an
+/// administrator (it creates users and grants, which `migrate` has no business doing), and
+/// `migrate` would refuse any name that is not `NNNN_name.sql`. The full check of the name
+/// stays in `migrate`, so a misnamed migration (`0007-foo.sql`) is still embedded and refused.
+fn is_numbered_sql(path: &std::path::Path) -> bool {
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return false;
+    };
+    let bytes = name.as_bytes();
+    name.ends_with(".sql") && bytes.len() > 4 && bytes[..4].iter().all(u8::is_ascii_digit)
 }

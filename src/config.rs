@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use portrait_connectors::clickhouse::ClickHouseConfig;
-use portrait_connectors::kafka::KafkaConfig;
+use portrait_connectors::kafka::{is_secret_property, KafkaConfig};
 use portrait_core::SignalConfig;
 use portrait_pipelines::{AlertsConfig, PipelineConfig};
 use serde::{Deserialize, Serialize};
@@ -22,10 +22,18 @@ use toml::{Table, Value};
 /// Prefix of every environment variable that overrides a setting.
 const ENV_PREFIX: &str = "PORTRAIT_";
 
-/// Settings that may only come from the environment, by path.
+/// Settings that may only come from the environment, by path. The Kafka ones are the
+/// librdkafka properties that hold secrets ([`is_secret_property`]): `[kafka.properties]
+/// "sasl.password"` comes from `PORTRAIT_KAFKA_PROPERTIES_SASL_PASSWORD`. A secret-looking
+/// property not listed here is refused in the file too (see [`reject_secrets`]).
 const SECRETS: &[&[&str]] = &[
     &["clickhouse", "password"],
     &["alerts", "webhook", "secret"],
+    &["kafka", "properties", "sasl.password"],
+    &["kafka", "properties", "ssl.key.password"],
+    &["kafka", "properties", "ssl.keystore.password"],
+    &["kafka", "properties", "ssl.key.pem"],
+    &["kafka", "properties", "sasl.oauthbearer.client.secret"],
 ];
 
 /// The whole configuration, one section per component.
@@ -206,6 +214,14 @@ impl Config {
                 message: "clickhouse.database is empty".into(),
             });
         }
+        if self.clickhouse.crm_database == self.clickhouse.database {
+            mistakes.push(Mistake {
+                source: "[clickhouse]".into(),
+                message: "clickhouse.crm_database must differ from clickhouse.database: the CRM \
+                          database is the one the CRM may read, and nothing else is in it"
+                    .into(),
+            });
+        }
         mistakes
     }
 }
@@ -222,6 +238,29 @@ fn read_file(path: &Path) -> Result<(PathBuf, String), ConfigError> {
 }
 
 fn reject_secrets(file: &Table, source: &str, mistakes: &mut Vec<Mistake>) {
+    let properties = file
+        .get("kafka")
+        .and_then(Value::as_table)
+        .and_then(|kafka| kafka.get("properties"))
+        .and_then(Value::as_table);
+    for key in properties.into_iter().flat_map(Table::keys) {
+        let listed = SECRETS.contains(&["kafka", "properties", key.as_str()].as_slice());
+        if is_secret_property(key) && !listed {
+            mistakes.push(Mistake {
+                source: source.to_string(),
+                message: format!(
+                    "kafka.properties.\"{key}\" looks like a secret, and secrets are read from \
+                     the environment only; Portrait reads these properties from it: {}",
+                    SECRETS
+                        .iter()
+                        .filter(|path| path[0] == "kafka")
+                        .map(|path| env_name(path))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
     for path in SECRETS {
         let (key, sections) = path.split_last().expect("a secret has a name");
         let present = sections
@@ -256,10 +295,13 @@ fn merge(base: &mut Table, overlay: Table) {
     }
 }
 
-/// `PORTRAIT_` and the key's path, upper case: `["signals", "rfm", "r_days"]` →
-/// `PORTRAIT_SIGNALS_RFM_R_DAYS`.
+/// `PORTRAIT_` and the key's path, upper case, dots as underscores: `["signals", "rfm",
+/// "r_days"]` → `PORTRAIT_SIGNALS_RFM_R_DAYS`, `["kafka", "properties", "sasl.password"]` →
+/// `PORTRAIT_KAFKA_PROPERTIES_SASL_PASSWORD`.
 fn env_name(path: &[&str]) -> String {
-    format!("{ENV_PREFIX}{}", path.join("_")).to_ascii_uppercase()
+    format!("{ENV_PREFIX}{}", path.join("_"))
+        .replace('.', "_")
+        .to_ascii_uppercase()
 }
 
 /// Every leaf setting below `table`, as (path, default value), depth first.
@@ -461,6 +503,34 @@ mod tests {
             loaded.config.clickhouse.password.as_deref(),
             Some("hunter2")
         );
+    }
+
+    #[test]
+    fn kafka_secrets_come_from_the_environment_only() {
+        let err = Config::from_layers(
+            file("[kafka.properties]\n\"sasl.password\" = \"hunter2\"\n\"x.secret\" = \"s3\"\n"),
+            env(&[]),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.0.len(), 2, "{text}");
+        assert!(
+            text.contains("PORTRAIT_KAFKA_PROPERTIES_SASL_PASSWORD"),
+            "{text}"
+        );
+        assert!(text.contains("kafka.properties.\"x.secret\""), "{text}");
+        assert!(!text.contains("hunter2") && !text.contains("s3"), "{text}");
+
+        let loaded = Config::from_layers(
+            file("[kafka.properties]\n\"sasl.username\" = \"portrait\"\n"),
+            env(&[("PORTRAIT_KAFKA_PROPERTIES_SASL_PASSWORD", "hunter2")]),
+        )
+        .unwrap();
+        let properties = &loaded.config.kafka.properties;
+        assert_eq!(properties["sasl.password"], "hunter2");
+        assert_eq!(properties["sasl.username"], "portrait");
+        let shown = toml::to_string_pretty(&loaded.config).unwrap();
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

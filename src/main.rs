@@ -33,6 +33,9 @@ enum Command {
     Migrate,
     /// Validate the configuration and explain each mistake.
     CheckConfig(commands::check_config::Args),
+    /// Forget users: delete every row of theirs from ClickHouse and keep them from coming back
+    /// (docs/security.md, "Forgetting a user").
+    Forget(commands::forget::Args),
     /// Compare the profiles in ClickHouse with the expected ones from `generate --truth`.
     Verify(commands::verify::Args),
     /// Write the operators' daily report for one date: a self-contained HTML page with charts
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(cli.config.as_deref(), args),
         Command::Migrate => commands::migrate::run(cli.config.as_deref()),
         Command::CheckConfig(args) => commands::check_config::run(cli.config.as_deref(), args),
+        Command::Forget(args) => commands::forget::run(cli.config.as_deref(), args),
         Command::Verify(args) => commands::verify::run(cli.config.as_deref(), args),
         Command::Report(args) => commands::report::run(cli.config.as_deref(), args),
         Command::BenchFreshness(args) => {

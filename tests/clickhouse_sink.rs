@@ -600,7 +600,8 @@ async fn an_unmigrated_database_is_not_ready_and_refuses_writes() {
                         "profile_state",
                         "user_profiles",
                         "profile_alerts",
-                        "events"
+                        "events",
+                        "forgotten_users"
                     ]
                 );
             }

@@ -24,11 +24,12 @@ const BROKER_OUTAGE: Duration = Duration::from_secs(10);
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// How long a run may take to finish once its server is back; beyond that it hangs.
 const FINISH_WITHIN: Duration = Duration::from_secs(120);
-/// What the engine logs (pipelines/src/retry.rs) when a write fails, and once one that
-/// failed went through: of a flush ("writing to ClickHouse") or of the event archive
-/// ("writing events to ClickHouse"), whichever the outage hits first.
-const WRITE_FAILED: &str = "to ClickHouse failed";
-const WRITE_RECOVERED: &str = "to ClickHouse: succeeded after retrying";
+/// What the engine logs (pipelines/src/retry.rs) when a ClickHouse operation fails, and once
+/// one that failed went through: a flush's writes ("writing to ClickHouse"), the event archive
+/// ("writing events to ClickHouse") or the tombstone read that starts each flush ("reading the
+/// tombstones of forgotten users from ClickHouse"), whichever the outage hits first.
+const WRITE_FAILED: &str = "ClickHouse failed";
+const WRITE_RECOVERED: &str = "ClickHouse: succeeded after retrying";
 
 /// What a run through an outage showed.
 struct Outage {

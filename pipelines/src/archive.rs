@@ -105,6 +105,16 @@ impl EventArchive {
         }
     }
 
+    /// Drops the events of `user_id`, a forgotten user (docs/security.md); returns whether
+    /// there were any. Their text stays in the buffer until the next `clear`, as in `forget`.
+    pub fn forget_user(&mut self, user_id: &str) -> bool {
+        let before = self.events.len();
+        let text = &self.text;
+        self.events
+            .retain(|event| &text[event.user_id.clone()] != user_id);
+        self.events.len() < before
+    }
+
     /// Forgets everything, keeping the buffers' capacity for the next events.
     pub fn clear(&mut self) {
         self.text.clear();
@@ -184,5 +194,21 @@ mod tests {
         assert_eq!(ids, ["b"]);
         archive.forget(1);
         assert!(archive.is_empty());
+    }
+
+    #[test]
+    fn forgetting_a_user_keeps_the_other_users_events() {
+        let topics = ["events".to_owned()];
+        let mut archive = EventArchive::default();
+        for (user, id) in [("u1", "a"), ("u2", "b"), ("u1", "c"), ("u10", "d")] {
+            let json = format!(
+                r#"{{"event_id":"{id}","user_id":"{user}","type":"search","ts":"2024-05-01T00:00:00Z","props":{{"query":"q"}}}}"#
+            );
+            archive.push(0, 0, 0, &event(&json));
+        }
+        assert!(archive.forget_user("u1"));
+        let ids: Vec<&str> = archive.rows(&topics).iter().map(|r| r.event_id).collect();
+        assert_eq!(ids, ["b", "d"]);
+        assert!(!archive.forget_user("u1"), "nothing left of u1");
     }
 }

@@ -8,7 +8,7 @@
 //! Offsets are committed only after every sink acknowledged the flush that covers them, so a
 //! crash at any point replays input rather than losing it (`docs/offsets.md`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -134,6 +134,12 @@ struct Engine {
     /// Applied events waiting for the `events` table; `None` when `pipeline.archive_events`
     /// is off.
     archive: Option<EventArchive>,
+    /// The forgotten users' ids (docs/security.md, "Forgetting a user"), as bytes so that a
+    /// message key is looked up without decoding. Their messages are dropped unread.
+    forgotten: HashSet<Box<[u8]>>,
+    /// The latest `forgotten_at` read from `forgotten_users`: each flush asks only for the
+    /// tombstones from then on.
+    tombstones_since: Option<u32>,
     /// Event-time progress; `None` until the first event.
     watermark: Option<EventTime>,
     /// In live mode, while the input is idle: the wall clock minus the alerts' lateness, so
@@ -164,7 +170,7 @@ impl Engine {
                 source,
             })?;
 
-        Ok(Self {
+        let mut engine = Self {
             pipeline: options.pipeline.clone(),
             signals: options.signals.clone(),
             limits: options.pipeline.limits,
@@ -186,9 +192,73 @@ impl Engine {
             archive: options.pipeline.archive_events.then(EventArchive::default),
             watermark: None,
             alert_floor: None,
+            forgotten: HashSet::new(),
+            tombstones_since: None,
             last_flush: Instant::now(),
             summary: RunSummary::default(),
+        };
+        engine.learn_tombstones().await;
+        Ok(engine)
+    }
+
+    /// Whether `key` (a message key or a user id) is a forgotten user's. A hash lookup only
+    /// once someone was forgotten.
+    fn is_forgotten(&self, key: &[u8]) -> bool {
+        !self.forgotten.is_empty() && self.forgotten.contains(key)
+    }
+
+    /// Reads the tombstones written since the last read (all of them, the first time) and
+    /// drops every newly forgotten user this process holds: state, alert timeline, archived
+    /// events, dead letters. Runs at start and before every flush writes anything, so no flush
+    /// writes a user whose tombstone was visible when it began. The rows this process wrote
+    /// of such a user before it learned of the tombstone may have landed after `forget`'s
+    /// deletes; they are deleted again here, now that every earlier write is acknowledged
+    /// (docs/security.md, "What is guaranteed").
+    async fn learn_tombstones(&mut self) {
+        let since = self
+            .tombstones_since
+            .map(|at| at.saturating_sub(TOMBSTONE_MARGIN_S));
+        let tombstones = retry(
+            "reading the tombstones of forgotten users from ClickHouse",
+            || self.sink.read_tombstones(since),
+        )
+        .await;
+        let mut held = Vec::new();
+        for tombstone in tombstones {
+            self.tombstones_since = self.tombstones_since.max(Some(tombstone.forgotten_at));
+            let id = tombstone.user_id;
+            if !self.forgotten.insert(id.as_bytes().into()) {
+                continue;
+            }
+            let mut found = false;
+            for shard in self.shards.values_mut() {
+                found |= shard.forget(&id);
+            }
+            if let Some(archive) = &mut self.archive {
+                found |= archive.forget_user(&id);
+            }
+            let letters = self.dead_letters.len();
+            self.dead_letters
+                .retain(|letter| letter.key.as_deref() != Some(id.as_bytes()));
+            found |= self.dead_letters.len() < letters;
+            if found {
+                held.push(id);
+            }
+        }
+        if !held.is_empty() {
+            tracing::info!(users = held.len(), "dropped forgotten users held in memory");
+            self.summary.forgotten_users += held.len();
+            self.purge(&held).await;
+        }
+    }
+
+    /// Deletes every row of `user_ids`, forgotten users this process held or found stored.
+    async fn purge(&self, user_ids: &[String]) {
+        let ids: Vec<&str> = user_ids.iter().map(String::as_str).collect();
+        retry("deleting the rows of forgotten users", || {
+            self.sink.purge(&ids)
         })
+        .await;
     }
 
     /// Makes the shard of every partition in `partitions` not seen before, restoring its
@@ -208,7 +278,23 @@ impl Engine {
         new.dedup();
         for partition in new {
             let number = u32::try_from(partition).expect("Kafka partitions are not negative");
-            let stored = retry("reading stored states", || self.sink.read_states(number)).await;
+            let mut stored = retry("reading stored states", || self.sink.read_states(number)).await;
+            // A state stored for a forgotten user is a row written in the race described at
+            // `learn_tombstones`: not restored, and deleted once more.
+            let strays: Vec<String> = stored
+                .iter()
+                .filter(|row| self.is_forgotten(row.user_id.as_bytes()))
+                .map(|row| row.user_id.clone())
+                .collect();
+            if !strays.is_empty() {
+                stored.retain(|row| !self.is_forgotten(row.user_id.as_bytes()));
+                tracing::warn!(
+                    partition,
+                    users = strays.len(),
+                    "found forgotten users' states; deleting them"
+                );
+                self.purge(&strays).await;
+            }
             let users = stored.len();
             let mut shard = Shard::new(self.topics.clone());
             if self.alerts.enabled() {
@@ -316,6 +402,10 @@ impl Engine {
     fn process(&mut self, record: Record<'_>) {
         self.processed
             .processed(record.topic, record.partition, record.offset);
+        if record.key.is_some_and(|key| self.is_forgotten(key)) {
+            self.summary.forgotten += 1;
+            return;
+        }
         let payload = record.payload.unwrap_or_default();
         let rejection = match decode(payload, &self.limits) {
             Ok(event) if record.key == Some(event.user_id.as_bytes()) => {
@@ -338,6 +428,12 @@ impl Engine {
                 }
                 self.summary.events += 1;
                 self.summary.events_by_type[event.event_type() as usize] += 1;
+                return;
+            }
+            // Keyed by someone else, but a forgotten user's all the same: not kept, not even as
+            // a dead letter.
+            Ok(event) if self.is_forgotten(event.user_id.as_bytes()) => {
+                self.summary.forgotten += 1;
                 return;
             }
             Ok(event) => (
@@ -452,6 +548,7 @@ impl Engine {
     async fn flush(&mut self, source: &Source, end_of_input: bool) {
         self.last_flush = Instant::now();
         let started = Instant::now();
+        self.learn_tombstones().await;
         let mut changed = Vec::new();
         let mut alerts: Vec<Alert> = Vec::new();
         if let Some(watermark) = self.watermark {
@@ -560,6 +657,12 @@ impl Engine {
         );
     }
 }
+
+/// How far back each flush reads `forgotten_users` from the latest tombstone it saw, in
+/// seconds. A tombstone's `forgotten_at` is the server's clock when its insert began, so one
+/// whose insert became visible after a later one was read could otherwise be missed. Rereading
+/// a minute of tombstones costs a few rows.
+const TOMBSTONE_MARGIN_S: u32 = 60;
 
 /// Events the archive holds before it is written whatever the flush interval: about 25 MB,
 /// and a few inserts a second into `events` at full speed, few enough for its merges.

@@ -66,6 +66,11 @@ pub struct RunSummary {
     /// Events skipped because the restored state already contained them (replayed after a
     /// restart).
     pub replayed: u64,
+    /// Messages dropped because their user was forgotten (docs/security.md, "Forgetting a
+    /// user"), valid or not.
+    pub forgotten: u64,
+    /// Forgotten users this process held in memory when it learned of their tombstones.
+    pub forgotten_users: usize,
     /// Users restored from `profile_state`.
     pub restored: usize,
     /// Users held at the end.

@@ -24,6 +24,7 @@ pub fn publish(summary: &RunSummary, users: usize, watermark: Option<EventTime>,
         counter!("portrait_alerts_total", "kind" => kind).absolute(count);
     }
     counter!("portrait_alert_late_events_total").absolute(summary.late_for_alerts);
+    counter!("portrait_forgotten_messages_total").absolute(summary.forgotten);
     counter!("portrait_profiles_written_total").absolute(summary.profiles_written);
     counter!("portrait_flushes_total").absolute(summary.flushes);
     counter!("portrait_swept_users_total").absolute(summary.swept as u64);

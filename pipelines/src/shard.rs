@@ -360,6 +360,44 @@ impl Shard {
     pub fn users(&self) -> usize {
         self.users.len()
     }
+
+    /// Drops `user_id` (forgotten: docs/security.md) with everything held for them: state,
+    /// pending change, deadlines and alert timeline. Returns whether the shard held them.
+    /// The last slot moves into the freed one, so the table stays dense; the shard then goes on
+    /// as if the user had never been there. Rare (once per forgotten user held), so the dirty
+    /// list is fixed up by a scan.
+    pub fn forget(&mut self, user_id: &str) -> bool {
+        let Some(slot) = self.index.remove(user_id) else {
+            return false;
+        };
+        let gone = &self.users[slot as usize];
+        self.deadlines.reschedule(slot, gone.deadline, None);
+        if gone.dirty {
+            self.dirty.retain(|&dirty| dirty != slot);
+        }
+        let last = Slot::try_from(self.users.len() - 1).expect("slots are u32");
+        if slot != last {
+            let moved = &self.users[last as usize];
+            self.deadlines.reschedule(last, moved.deadline, None);
+            self.deadlines.reschedule(slot, None, moved.deadline);
+            *self
+                .index
+                .get_mut(&moved.id)
+                .expect("every user is indexed") = slot;
+            if moved.dirty {
+                for dirty in &mut self.dirty {
+                    if *dirty == last {
+                        *dirty = slot;
+                    }
+                }
+            }
+        }
+        self.users.swap_remove(slot as usize);
+        if let Some(alerts) = &mut self.alerts {
+            alerts.forget(slot, last);
+        }
+        true
+    }
 }
 
 /// Values by topic index, paired with the topics' names (the stored form).
@@ -391,6 +429,19 @@ impl ShardAlerts {
         self.deadlines.reschedule(slot, None, next);
         self.timelines.push(timeline);
         self.due.push(next);
+    }
+
+    /// [`Shard::forget`]'s part: drops `slot`'s timeline and moves `last`'s into it.
+    fn forget(&mut self, slot: Slot, last: Slot) {
+        self.deadlines
+            .reschedule(slot, self.due[slot as usize], None);
+        if slot != last {
+            let moved = self.due[last as usize];
+            self.deadlines.reschedule(last, moved, None);
+            self.deadlines.reschedule(slot, None, moved);
+        }
+        self.timelines.swap_remove(slot as usize);
+        self.due.swap_remove(slot as usize);
     }
 
     fn record(&mut self, slot: Slot, event: &Event<'_>) {
@@ -538,6 +589,51 @@ mod tests {
             })
             .collect();
         assert_eq!(seen, [("at_risk", 14), ("dormant", 30), ("churned", 60)]);
+    }
+
+    #[test]
+    fn a_forgotten_user_leaves_the_shard_as_if_they_had_never_been_there() {
+        let (config, rules) = (SignalConfig::default(), AlertRules::default());
+        let mut with = Shard::new(topics()).with_alerts();
+        let mut without = Shard::new(topics()).with_alerts();
+        // "gone" takes slot 0 and "last" the last slot, which moves into slot 0.
+        page_view(&mut with, "gone", DAY_0 + HOUR);
+        for shard in [&mut with, &mut without] {
+            page_view(shard, "middle", DAY_0 + 2 * HOUR);
+            page_view(shard, "last", DAY_0 + 3 * HOUR);
+        }
+        drain(&mut with, DAY_0 + 4 * HOUR);
+        drain(&mut without, DAY_0 + 4 * HOUR);
+        // Forgotten while both "gone" and the user that moves have changes pending.
+        page_view(&mut with, "gone", DAY_0 + 5 * HOUR);
+        for shard in [&mut with, &mut without] {
+            page_view(shard, "last", DAY_0 + 6 * HOUR);
+        }
+        assert!(with.forget("gone"));
+        assert!(!with.forget("gone"), "forgotten once");
+        assert_eq!((with.users(), with.dirty_len()), (2, 1));
+
+        // From here on, the two shards must do the same: events, sweeps, profiles, alerts
+        // (within one decision, in slot order, which the move changed).
+        let mut outcomes = Vec::new();
+        for shard in [&mut with, &mut without] {
+            page_view(shard, "middle", DAY_0 + 7 * HOUR);
+            let mut seen = Vec::new();
+            for days in [0, 1, 15, 31, 61] {
+                let at = DAY_0 + 8 * HOUR + days * MILLIS_PER_DAY;
+                let swept = shard.sweep(EventTime::from_millis(at));
+                let mut alerts = Vec::new();
+                shard.decide_alerts(Some(EventTime::from_millis(at)), &config, &rules, |a| {
+                    alerts.push((a.user_id.clone(), a.kind.as_str(), a.at.millis()));
+                });
+                alerts.sort();
+                seen.push((swept, alerts, drain(shard, at)));
+            }
+            outcomes.push(seen);
+        }
+        let alerts: usize = outcomes[0].iter().map(|(_, alerts, _)| alerts.len()).sum();
+        assert_eq!(alerts, 6, "at_risk, dormant and churned of both users");
+        assert_eq!(outcomes[0], outcomes[1]);
     }
 
     #[test]

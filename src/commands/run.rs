@@ -125,6 +125,12 @@ fn print_summary(summary: &RunSummary) {
             summary.restored, summary.replayed
         );
     }
+    if summary.forgotten > 0 || summary.forgotten_users > 0 {
+        println!(
+            "dropped {} messages of forgotten users; dropped {} forgotten users held in memory",
+            summary.forgotten, summary.forgotten_users
+        );
+    }
     let alerts: u64 = summary.alerts.values().sum();
     println!("{alerts} alerts");
     for (kind, count) in &summary.alerts {

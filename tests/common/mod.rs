@@ -61,8 +61,14 @@ pub fn fresh_clickhouse_config(test: &str) -> ClickHouseConfig {
     }
 }
 
-/// Runs `body` on a fresh database and drops the database afterwards, even when `body` panics
-/// (the panic is re-raised once the database is gone).
+/// The CRM database a test on `config`'s fresh database may set up: dropped with it.
+pub fn crm_database(config: &ClickHouseConfig) -> String {
+    format!("{}_crm", config.database)
+}
+
+/// Runs `body` on a fresh database and drops the database afterwards, with its CRM database
+/// (`<database>_crm`) should `body` have set one up, even when `body` panics (the panic is
+/// re-raised once the databases are gone).
 pub async fn on_fresh_database<F, Fut>(test: &str, body: F)
 where
     F: FnOnce(ClickHouseConfig) -> Fut,
@@ -74,12 +80,14 @@ where
         database: "default".to_owned(),
         ..config.clone()
     };
-    server
-        .client()
-        .query(&format!("DROP DATABASE IF EXISTS `{}`", config.database))
-        .execute()
-        .await
-        .expect("drop the test database");
+    for database in [config.database.clone(), crm_database(&config)] {
+        server
+            .client()
+            .query(&format!("DROP DATABASE IF EXISTS `{database}`"))
+            .execute()
+            .await
+            .expect("drop the test database");
+    }
     if let Err(err) = outcome {
         std::panic::resume_unwind(err.into_panic());
     }

@@ -85,6 +85,7 @@ pub fn portrait(args: &[&str], kafka: &KafkaConfig, clickhouse: &ClickHouseConfi
         .env("PORTRAIT_KAFKA_GROUP", &kafka.group)
         .env("PORTRAIT_CLICKHOUSE_URL", &clickhouse.url)
         .env("PORTRAIT_CLICKHOUSE_DATABASE", &clickhouse.database)
+        .env("PORTRAIT_CLICKHOUSE_CRM_DATABASE", &clickhouse.crm_database)
         .env(
             "PORTRAIT_PIPELINE_DEAD_LETTER_TOPIC",
             super::fresh("dead_letters"),

@@ -66,6 +66,13 @@ impl PrivateService {
         format!("http://{}", self.address())
     }
 
+    /// The password `scripts/services` generated for ClickHouse user `portrait_{party}`
+    /// (`writer`, `analyst` or `crm`) of this instance.
+    pub fn clickhouse_password(&self, party: &str) -> String {
+        let file = self.dir.join("clickhouse/secrets").join(party);
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()))
+    }
+
     /// Starts the server (again, on the same directory and ports) and returns once it answers.
     pub async fn up(&self) {
         self.run("up").await;

@@ -14,6 +14,13 @@ pub struct ClickHouseConfig {
     pub url: String,
     /// Database holding Portrait's tables; `migrate` creates it if missing. Default `portrait`.
     pub database: String,
+    /// A database of the CRM's own, for servers without SQL access control (ClickHouse 18.16):
+    /// when set, `migrate` also creates it with a copy of the profiles that the pipeline's
+    /// inserts keep current, and the CRM's view `user_profiles_current` over the copy, so a CRM
+    /// user allowed only this database reads its view and nothing else (docs/security.md,
+    /// "Access control"). Empty (the default): none; on current ClickHouse, grant the CRM
+    /// `user_profiles_current` itself (`schemas/clickhouse/roles.sql`).
+    pub crm_database: String,
     /// Default `default`, ClickHouse's built-in user.
     pub user: String,
     /// `None` sends no password (ClickHouse's default user has none). A secret: never
@@ -34,6 +41,7 @@ impl Default for ClickHouseConfig {
         Self {
             url: "http://127.0.0.1:8123".to_owned(),
             database: "portrait".to_owned(),
+            crm_database: String::new(),
             user: "default".to_owned(),
             password: None,
             validation: false,
@@ -48,6 +56,7 @@ impl fmt::Debug for ClickHouseConfig {
         f.debug_struct("ClickHouseConfig")
             .field("url", &self.url)
             .field("database", &self.database)
+            .field("crm_database", &self.crm_database)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("validation", &self.validation)
@@ -106,6 +115,29 @@ mod tests {
     fn unknown_field_is_rejected() {
         let err = serde_json::from_str::<ClickHouseConfig>(r#"{"pasword": "x"}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field `pasword`"), "{err}");
+    }
+
+    /// An `https://` URL speaks TLS: the first bytes the server receives are a TLS handshake
+    /// record (0x16), not an HTTP request. Without a TLS feature of the `clickhouse` crate the
+    /// client refuses the URL instead ("invalid URL, scheme is not http") and sends nothing.
+    #[tokio::test]
+    async fn https_urls_speak_tls() {
+        use tokio::io::AsyncReadExt;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = ClickHouseConfig {
+            url: format!("https://{}", listener.local_addr().unwrap()),
+            password: Some("hunter2".to_owned()),
+            ..ClickHouseConfig::default()
+        };
+        let query = tokio::spawn(async move { config.client().query("SELECT 1").execute().await });
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut first = [0u8; 3];
+        stream.read_exact(&mut first).await.unwrap();
+        assert_eq!(first, [0x16, 0x03, 0x01], "a TLS handshake record");
+        drop(stream);
+        let err = query.await.unwrap().unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -19,6 +19,9 @@
 //!
 //! The HTTP interface runs one statement per request, hence the splitting on `;`, which skips
 //! semicolons inside quotes and comments.
+//!
+//! With [`ClickHouseConfig::crm_database`] set, [`migrate`] then sets up the CRM's database
+//! from `schemas/clickhouse/crm/user_profiles_current.sql` (its header says why and how).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -39,6 +42,12 @@ pub struct Migration<'a> {
 pub const EMBEDDED: &[Migration<'static>] =
     include!(concat!(env!("OUT_DIR"), "/clickhouse_migrations.rs"));
 
+/// The CRM database's file, with `{database}` and `{crm_database}` to substitute.
+const CRM_FEED: Migration<'static> = Migration {
+    name: "crm/user_profiles_current.sql",
+    sql: include_str!("../../../schemas/clickhouse/crm/user_profiles_current.sql"),
+};
+
 /// The migrator's own bookkeeping, created before any migration runs. Duplicate rows (two
 /// concurrent runs) are harmless: they carry the same name and checksum.
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \
@@ -53,25 +62,50 @@ pub struct MigrationReport {
     pub applied: Vec<String>,
     /// Migrations recorded by an earlier run, with unchanged files, skipped.
     pub already_applied: Vec<String>,
+    /// The CRM database, when [`ClickHouseConfig::crm_database`] names one.
+    pub crm_feed: Option<CrmFeed>,
+}
+
+/// What [`migrate`] did about the CRM database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmFeed {
+    pub database: String,
+    /// `false`: its view existed already, so nothing was run.
+    pub created: bool,
 }
 
 impl fmt::Display for MigrationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.applied.is_empty() {
-            return write!(
+            write!(
                 f,
                 "database `{}` is up to date ({} migrations applied earlier)",
                 self.database,
                 self.already_applied.len()
-            );
+            )?;
+        } else {
+            write!(
+                f,
+                "database `{}`: applied {} ({} applied earlier)",
+                self.database,
+                self.applied.join(", "),
+                self.already_applied.len()
+            )?;
         }
-        write!(
-            f,
-            "database `{}`: applied {} ({} applied earlier)",
-            self.database,
-            self.applied.join(", "),
-            self.already_applied.len()
-        )
+        match &self.crm_feed {
+            Some(CrmFeed {
+                database,
+                created: true,
+            }) => write!(
+                f,
+                "; CRM database `{database}` created with its copy of the profiles"
+            ),
+            Some(CrmFeed {
+                database,
+                created: false,
+            }) => write!(f, "; CRM database `{database}` was already set up"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -119,6 +153,13 @@ pub enum MigrateError {
         line: usize,
         statement: String,
         message: String,
+    },
+
+    #[error("cannot check whether the CRM database `{database}` is set up")]
+    CrmFeed {
+        database: String,
+        #[source]
+        source: clickhouse::error::Error,
     },
 
     #[error(
@@ -200,6 +241,7 @@ pub async fn migrate_with(
         database: database.clone(),
         applied: Vec::new(),
         already_applied: Vec::new(),
+        crm_feed: None,
     };
     for step in plan {
         if recorded.contains_key(step.name) {
@@ -240,7 +282,60 @@ pub async fn migrate_with(
         );
         report.applied.push(step.name.to_owned());
     }
+    if !config.crm_database.is_empty() {
+        report.crm_feed = Some(CrmFeed {
+            database: config.crm_database.clone(),
+            created: set_up_crm_database(config).await?,
+        });
+    }
     Ok(report)
+}
+
+/// Runs [`CRM_FEED`] unless its last statement's view exists; returns whether it ran.
+async fn set_up_crm_database(config: &ClickHouseConfig) -> Result<bool, MigrateError> {
+    let crm_database = &config.crm_database;
+    let client = config.client();
+    let exists = client
+        .query("EXISTS TABLE ?.user_profiles_current")
+        .bind(Identifier(crm_database))
+        .fetch_one::<u8>()
+        .await
+        .map_err(|source| MigrateError::CrmFeed {
+            database: crm_database.clone(),
+            source,
+        })?;
+    if exists == 1 {
+        return Ok(false);
+    }
+    let sql = CRM_FEED
+        .sql
+        .replace("{crm_database}", &quoted(crm_database))
+        .replace("{database}", &quoted(&config.database));
+    let invalid = |problem: String| MigrateError::Invalid {
+        name: CRM_FEED.name.to_owned(),
+        problem,
+    };
+    let statements = split_statements(&sql).map_err(|err| invalid(err.to_string()))?;
+    for (index, statement) in statements.iter().enumerate() {
+        client
+            .query(&statement.sql.replace('?', "??"))
+            .execute()
+            .await
+            .map_err(|err| MigrateError::Statement {
+                name: CRM_FEED.name.to_owned(),
+                number: index + 1,
+                line: statement.line,
+                statement: statement.sql.to_owned(),
+                message: server_message(&err),
+            })?;
+    }
+    tracing::info!(%crm_database, database = %config.database, "set up the CRM database");
+    Ok(true)
+}
+
+/// `name` as a back-quoted identifier, as ClickHouse escapes one.
+pub(super) fn quoted(name: &str) -> String {
+    format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
 }
 
 /// A migration checked and split, ready to run.
@@ -566,6 +661,28 @@ mod tests {
             server_message(&err),
             "Code: 62, e.displayText() = DB::Exception: Syntax error"
         );
+    }
+
+    #[test]
+    fn identifiers_are_back_quoted_with_escapes() {
+        assert_eq!(quoted("portrait_crm"), "`portrait_crm`");
+        assert_eq!(quoted(r"a`b\c"), r"`a\`b\\c`");
+    }
+
+    #[test]
+    fn the_crm_file_names_only_the_two_databases() {
+        let sql = CRM_FEED
+            .sql
+            .replace("{crm_database}", "`crm`")
+            .replace("{database}", "`main`");
+        assert!(!sql.contains('{') && !sql.contains('}'), "{sql}");
+        let statements = split_statements(&sql).unwrap();
+        assert_eq!(statements.len(), 5);
+        assert!(statements
+            .last()
+            .unwrap()
+            .sql
+            .starts_with("CREATE VIEW IF NOT EXISTS `crm`.user_profiles_current"));
     }
 
     /// The shipped files pass every check that does not need a server, so a malformed file

@@ -5,19 +5,25 @@
 //! the tests use: see [`ClickHouseConfig::validation`] and [`ClickHouseConfig::compression`].
 //!
 //! - `config.rs`: the `[clickhouse]` settings and the client they build;
-//! - `migrate.rs`: the embedded `schemas/clickhouse/*.sql` files, applied in order, once each;
+//! - `migrate.rs`: the embedded `schemas/clickhouse/NNNN_*.sql` files, applied in order, once
+//!   each, and the CRM's database when one is configured;
 //! - `rows.rs`: one row type per table written, in RowBinary's byte layout;
 //! - `sink.rs`: a flush's inserts (dead letters, states, profiles, alerts) and the state restore
-//!   read.
+//!   read;
+//! - `forget.rs`: forgetting users: tombstones, deletes from every table, and waiting for them.
 //!
 //! The table layout and why it is so: `docs/storage.md`.
 
 mod config;
+mod forget;
 mod migrate;
 mod rows;
 mod sink;
 
 pub use config::ClickHouseConfig;
-pub use migrate::{migrate, migrate_with, MigrateError, Migration, MigrationReport, EMBEDDED};
-pub use rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow};
+pub use forget::{forget, ForgetError, ForgetReport, Tombstone};
+pub use migrate::{
+    migrate, migrate_with, CrmFeed, MigrateError, Migration, MigrationReport, EMBEDDED,
+};
+pub use rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow, TombstoneRow};
 pub use sink::{ClickHouseSink, SinkBatch, SinkError, StoredState};

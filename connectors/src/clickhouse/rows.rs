@@ -279,6 +279,13 @@ impl EventRow<'_> {
     }
 }
 
+/// One forgotten user: a row of `forgotten_users`. Only the id: `forgotten_at` is left to the
+/// column's `DEFAULT now()`, the server's clock, which every reader of the tombstones shares.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize)]
+pub struct TombstoneRow<'a> {
+    pub user_id: &'a str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

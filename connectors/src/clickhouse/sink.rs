@@ -39,11 +39,13 @@ use serde::Deserialize;
 use super::rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow};
 use super::ClickHouseConfig;
 
-const PROFILES: &str = "user_profiles";
-const STATES: &str = "profile_state";
-const DEAD_LETTERS: &str = "dead_letters";
-const ALERTS: &str = "profile_alerts";
-const EVENTS: &str = "events";
+pub(super) const PROFILES: &str = "user_profiles";
+pub(super) const STATES: &str = "profile_state";
+pub(super) const DEAD_LETTERS: &str = "dead_letters";
+pub(super) const ALERTS: &str = "profile_alerts";
+pub(super) const EVENTS: &str = "events";
+/// The tombstones of forgotten users (`forget.rs`).
+pub(super) const FORGOTTEN: &str = "forgotten_users";
 
 /// How long sending one chunk of an insert, and then waiting for ClickHouse's answer, may take.
 /// Without a bound a stalled server would hang the flush for ever instead of letting the
@@ -88,14 +90,23 @@ pub enum SinkError {
         #[source]
         source: clickhouse::error::Error,
     },
+    /// Any other statement; `what` says what it was for ("delete the rows of forgotten users").
+    #[error("cannot {what}")]
+    Query {
+        what: &'static str,
+        #[source]
+        source: clickhouse::error::Error,
+    },
 }
 
 /// Writes profiles, state blobs, dead letters and alerts to ClickHouse. Cheap to clone: clones share
 /// one connection pool.
 #[derive(Clone)]
 pub struct ClickHouseSink {
-    client: Client,
-    database: String,
+    pub(super) client: Client,
+    pub(super) database: String,
+    /// The CRM's database, whose copy of the profiles forgetting a user must reach too.
+    pub(super) crm_database: Option<String>,
 }
 
 impl ClickHouseSink {
@@ -104,10 +115,12 @@ impl ClickHouseSink {
         Self {
             client: config.client(),
             database: config.database.clone(),
+            crm_database: Some(config.crm_database.clone()).filter(|name| !name.is_empty()),
         }
     }
 
-    /// Readiness: the server answers and the database holds every table this sink writes.
+    /// Readiness: the server answers and the database holds every table this sink writes, and
+    /// the tombstones it reads.
     pub async fn check_ready(&self) -> Result<(), SinkError> {
         let present: Vec<String> = self
             .client
@@ -119,10 +132,11 @@ impl ClickHouseSink {
                 database: self.database.clone(),
                 source,
             })?;
-        let missing: Vec<&'static str> = [DEAD_LETTERS, STATES, PROFILES, ALERTS, EVENTS]
-            .into_iter()
-            .filter(|table| !present.iter().any(|name| name == table))
-            .collect();
+        let missing: Vec<&'static str> =
+            [DEAD_LETTERS, STATES, PROFILES, ALERTS, EVENTS, FORGOTTEN]
+                .into_iter()
+                .filter(|table| !present.iter().any(|name| name == table))
+                .collect();
         if missing.is_empty() {
             Ok(())
         } else {
@@ -165,7 +179,7 @@ impl ClickHouseSink {
     }
 
     /// One `INSERT` of `rows` into `table`; nothing at all when `rows` is empty.
-    async fn insert<R: Row + RowWrite>(
+    pub(super) async fn insert<R: Row + RowWrite>(
         &self,
         table: &'static str,
         rows: &[R::Value<'_>],

@@ -31,7 +31,29 @@ pub struct KafkaConfig {
     /// Passed to librdkafka as is, for everything Portrait has no opinion on: TLS and SASL
     /// (`security.protocol`, `sasl.mechanism`, ...), timeouts, fetch sizes. See librdkafka's
     /// CONFIGURATION.md. Keys that Portrait sets itself are rejected by [`Self::validate`].
+    /// Secrets among them ([`is_secret_property`]) are never serialized, so a dumped
+    /// configuration (`check-config --show`) cannot leak them.
+    #[serde(serialize_with = "serialize_without_secrets")]
     pub properties: BTreeMap<String, String>,
+}
+
+/// Whether the librdkafka property `key` holds a secret: a password (`sasl.password`,
+/// `ssl.key.password`, `ssl.keystore.password`), a client secret
+/// (`sasl.oauthbearer.client.secret`) or a private key (`ssl.key.pem`). Such values are
+/// redacted from `Debug` and left out when the configuration is serialized.
+pub fn is_secret_property(key: &str) -> bool {
+    key.contains("password") || key.contains("secret") || key == "ssl.key.pem"
+}
+
+fn serialize_without_secrets<S: serde::Serializer>(
+    properties: &BTreeMap<String, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        properties
+            .iter()
+            .filter(|(key, _)| !is_secret_property(key)),
+    )
 }
 
 impl Default for KafkaConfig {
@@ -53,8 +75,12 @@ impl fmt::Debug for KafkaConfig {
             .properties
             .iter()
             .map(|(key, value)| {
-                let secret = key.contains("password") || key.contains("secret");
-                (key.as_str(), if secret { "<redacted>" } else { value })
+                let shown = if is_secret_property(key) {
+                    "<redacted>"
+                } else {
+                    value
+                };
+                (key.as_str(), shown)
             })
             .collect();
         f.debug_struct("KafkaConfig")
@@ -237,6 +263,25 @@ mod tests {
                 ConfigError::NoTopics,
                 ConfigError::NoGroup
             ]
+        );
+    }
+
+    #[test]
+    fn serializing_leaves_secrets_out() {
+        let mut config = KafkaConfig::default();
+        for (key, value) in [
+            ("sasl.password", "hunter2"),
+            ("ssl.key.pem", "-----BEGIN PRIVATE KEY-----"),
+            ("sasl.username", "portrait"),
+        ] {
+            config.properties.insert(key.into(), value.into());
+        }
+        let shown = toml::to_string(&config).unwrap();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        assert!(
+            shown.contains("\"sasl.username\" = \"portrait\""),
+            "{shown}"
         );
     }
 

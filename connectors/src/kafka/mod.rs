@@ -31,7 +31,7 @@ mod source;
 
 pub use admin::{check_copartitioned, Admin, AdminError, NotCoPartitioned};
 pub use alerts::AlertProducer;
-pub use config::{ConfigError, KafkaConfig, OffsetReset};
+pub use config::{is_secret_property, ConfigError, KafkaConfig, OffsetReset};
 pub use dead_letters::DeadLetterProducer;
 pub use headers::Headers;
 pub use offsets::{EndOffsets, NextOffsets, PartitionEnd};
