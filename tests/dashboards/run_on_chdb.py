@@ -6,10 +6,14 @@
 1. Creates the database `portrait` in a chdb Session under a temporary directory.
 2. Applies schemas/clickhouse/NNNN_*.sql in order, each split into statements as
    `portrait migrate` splits it (on `;` outside quotes and comments; see
-   connectors/src/clickhouse/migrate.rs), with nothing substituted.
+   connectors/src/clickhouse/migrate.rs), with nothing substituted; then the CRM database's
+   file, schemas/clickhouse/crm/user_profiles_current.sql, for `portrait_crm`, as `migrate`
+   applies it when `[clickhouse] crm_database` is set. (roles.sql is checked elsewhere:
+   chdb has no user storage to run it in, tests/access_control.rs.)
 3. Loads DIR/<table>.tsv into each table: the table's rows as TabSeparated, as
    `SELECT * FROM <table> FORMAT TabSeparated` writes them (on 18.16, say). Merges are
-   off, so the tables keep every row loaded (a profile's older versions too).
+   off, so the tables keep every row loaded (a profile's older versions too). The CRM's
+   view must then show every profile, fed by its materialized view as on 18.16.
 4. Runs every dashboards/queries/*.sql as it is, and every dashboards/report/*.sql with each `?`
    replaced by the date literal '<date>' (`??` stands for a literal `?`), as the clickhouse
    crate binds the report's date.
@@ -34,6 +38,7 @@ import chdb
 from chdb.session import Session
 
 DATABASE = "portrait"
+CRM_DATABASE = "portrait_crm"
 
 
 def statements(sql):
@@ -95,12 +100,21 @@ def run(session, sql, fmt="TabSeparated"):
 
 
 def apply_schema(session, repo):
-    for migration in sorted((repo / "schemas" / "clickhouse").glob("*.sql")):
-        for number, statement in enumerate(statements(migration.read_text("utf-8")), 1):
-            try:
-                session.query(statement)
-            except Exception as error:
-                sys.exit(f"{migration.name}, statement {number} failed: {error}\n{statement}")
+    schemas = repo / "schemas" / "clickhouse"
+    for migration in sorted(schemas.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        apply(session, migration, migration.read_text("utf-8"))
+    crm = schemas / "crm" / "user_profiles_current.sql"
+    sql = crm.read_text("utf-8")
+    sql = sql.replace("{database}", f"`{DATABASE}`").replace("{crm_database}", f"`{CRM_DATABASE}`")
+    apply(session, crm, sql)
+
+
+def apply(session, path, sql):
+    for number, statement in enumerate(statements(sql), 1):
+        try:
+            session.query(statement)
+        except Exception as error:
+            sys.exit(f"{path.name}, statement {number} failed: {error}\n{statement}")
 
 
 def load(session, data):
@@ -157,6 +171,10 @@ def main():
             session.query("SYSTEM STOP MERGES")
             session.query("SET optimize_on_insert = 0")
             tables = load(session, args.data)
+            count = "SELECT count() FROM {}.user_profiles_current"
+            profiles, crm = (run(session, count.format(db)) for db in (DATABASE, CRM_DATABASE))
+            if profiles != crm:
+                sys.exit(f"the CRM's view shows {crm.strip()} profiles, not {profiles.strip()}")
             results = run_queries(session, args.repo, args.date)
             version = run(session, "SELECT version()").strip()
         finally:
