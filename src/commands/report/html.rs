@@ -167,69 +167,76 @@ fn write_tiles(out: &mut String, report: &Report) -> fmt::Result {
 }
 
 fn write_stages(out: &mut String, report: &Report) -> fmt::Result {
-    out.push_str(
-        "<section id=\"stages\">\n<h2>Lifecycle stages now</h2>\n<p class=\"explain\">Users \
-         per <code>lifecycle_stage</code> of their latest profile (docs/signals.md).</p>\n",
-    );
-    let chart = BarChart {
-        id: "stages",
-        title: "Users per lifecycle stage",
-        categories: report
-            .stages
-            .iter()
-            .map(|(s, _)| s.as_str().to_owned())
-            .collect(),
-        label_every: 1,
-        value_labels: true,
-        series: vec![Series {
-            key: "users",
-            label: "users",
-            colour: STAGES_COLOUR,
-            values: report.stages.iter().map(|(_, n)| *n).collect(),
-        }],
-    };
-    chart.write_svg(out)?;
     let rows: Vec<(&str, u64)> = report
         .stages
         .iter()
         .map(|(s, n)| (s.as_str(), *n))
         .collect();
-    write_share_table(out, "Stage", &rows, report.profiles)?;
-    out.push_str("</section>\n");
-    Ok(())
+    let stages = Distribution {
+        id: "stages",
+        heading: "Lifecycle stages now",
+        explain: "Users per <code>lifecycle_stage</code> of their latest profile \
+                  (docs/signals.md).",
+        title: "Users per lifecycle stage",
+        colour: STAGES_COLOUR,
+        label: "Stage",
+    };
+    stages.write(out, &rows, report.profiles)
 }
 
 fn write_tiers(out: &mut String, report: &Report) -> fmt::Result {
-    out.push_str(
-        "<section id=\"tiers\">\n<h2>Promotion tiers now</h2>\n<p class=\"explain\">Users per \
-         <code>promo_tier</code>: how much of what they order is on promotion. \
-         <code>unknown</code> is fewer than 3 orders (docs/signals.md).</p>\n",
-    );
-    let chart = BarChart {
-        id: "tiers",
-        title: "Users per promotion tier",
-        categories: report
-            .tiers
-            .iter()
-            .map(|(t, _)| t.as_str().to_owned())
-            .collect(),
-        label_every: 1,
-        value_labels: true,
-        series: vec![Series {
-            key: "users",
-            label: "users",
-            colour: TIERS_COLOUR,
-            values: report.tiers.iter().map(|(_, n)| *n).collect(),
-        }],
-    };
-    chart.write_svg(out)?;
     let rows: Vec<(&str, u64)> = report.tiers.iter().map(|(t, n)| (t.as_str(), *n)).collect();
-    write_share_table(out, "Tier", &rows, report.profiles)?;
-    out.push_str("</section>\n");
-    Ok(())
+    let tiers = Distribution {
+        id: "tiers",
+        heading: "Promotion tiers now",
+        explain: "Users per <code>promo_tier</code>: how much of what they order is on \
+                  promotion. <code>unknown</code> is fewer than 3 orders (docs/signals.md).",
+        title: "Users per promotion tier",
+        colour: TIERS_COLOUR,
+        label: "Tier",
+    };
+    tiers.write(out, &rows, report.profiles)
 }
 
-/// A table of (name, users, share of all users), one row per name, keyed `data-key="name"`.
+/// A section of users per category (stage, tier): a bar chart and a table with each share.
+struct Distribution {
+    id: &'static str,
+    heading: &'static str,
+    /// HTML.
+    explain: &'static str,
+    title: &'static str,
+    colour: &'static str,
+    /// The table's header for the categories.
+    label: &'static str,
+}
+
+impl Distribution {
+    fn write(&self, out: &mut String, rows: &[(&str, u64)], profiles: u64) -> fmt::Result {
+        writeln!(
+            out,
+            "<section id=\"{}\">\n<h2>{}</h2>\n<p class=\"explain\">{}</p>",
+            self.id, self.heading, self.explain
+        )?;
+        let chart = BarChart {
+            id: self.id,
+            title: self.title,
+            categories: rows.iter().map(|(name, _)| (*name).to_owned()).collect(),
+            label_every: 1,
+            value_labels: true,
+            series: vec![Series {
+                key: "users",
+                label: "users",
+                colour: self.colour,
+                values: rows.iter().map(|(_, n)| *n).collect(),
+            }],
+        };
+        chart.write_svg(out)?;
+        write_share_table(out, self.label, rows, profiles)?;
+        out.push_str("</section>\n");
+        Ok(())
+    }
+}
+
 fn write_share_table(
     out: &mut String,
     what: &str,
