@@ -16,6 +16,19 @@ use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_connectors::kafka::KafkaConfig;
 use portrait_generator::MalformedKind;
 
+/// The lifecycle stages, the promotion tiers and the alert kinds in the order docs/signals.md
+/// and docs/alerts.md list them, which the dashboards and the report sort and draw by.
+pub const STAGES: [&str; 6] = [
+    "new",
+    "active",
+    "reactivated",
+    "at_risk",
+    "dormant",
+    "churned",
+];
+pub const TIERS: [&str; 6] = ["promo_only", "high", "medium", "low", "none", "unknown"];
+pub const ALERT_KINDS: [&str; 5] = ["activated", "at_risk", "dormant", "churned", "reactivated"];
+
 fn endpoint(variable: &str) -> String {
     std::env::var(variable).unwrap_or_else(|_| {
         panic!("{variable} is not set: run scripts/services up and source .services/env")
@@ -66,6 +79,11 @@ pub fn crm_database(config: &ClickHouseConfig) -> String {
     format!("{}_crm", config.database)
 }
 
+/// The analytics database a test on `config`'s fresh database may set up: dropped with it.
+pub fn analytics_database(config: &ClickHouseConfig) -> String {
+    format!("{}_analytics", config.database)
+}
+
 /// Runs `body` on a fresh database and drops the database afterwards, with its CRM database
 /// (`<database>_crm`) should `body` have set one up, even when `body` panics (the panic is
 /// re-raised once the databases are gone).
@@ -80,7 +98,11 @@ where
         database: "default".to_owned(),
         ..config.clone()
     };
-    for database in [config.database.clone(), crm_database(&config)] {
+    for database in [
+        config.database.clone(),
+        crm_database(&config),
+        analytics_database(&config),
+    ] {
         server
             .client()
             .query(&format!("DROP DATABASE IF EXISTS `{database}`"))

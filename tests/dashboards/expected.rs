@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use portrait_generator::{Dataset, ExpectedAlert, ExpectedProfile, Truth, DAY_MS};
 use serde_json::Value;
 
+use crate::common::{ALERT_KINDS, STAGES, TIERS};
 use crate::table::{Cell, Table};
 
 /// Computes one query's result from the ground truth.
@@ -44,18 +45,6 @@ pub const QUERIES: &[(&str, Expected)] = &[
     ("top_categories", top_categories),
 ];
 
-/// The lifecycle stages and promotion tiers in the queries' sort order (docs/signals.md).
-pub const STAGES: [&str; 6] = [
-    "new",
-    "active",
-    "reactivated",
-    "at_risk",
-    "dormant",
-    "churned",
-];
-pub const TIERS: [&str; 6] = ["promo_only", "high", "medium", "low", "none", "unknown"];
-/// The alert kinds in the column order of alerts_per_day.sql.
-const ALERT_COLUMNS: [&str; 5] = ["activated", "at_risk", "dormant", "churned", "reactivated"];
 /// The event types that count as activity in active_users_per_day.sql.
 const ACTIVITY_TYPES: [&str; 3] = ["page_view", "search", "order"];
 
@@ -206,7 +195,7 @@ fn active_users_per_day(g: &GroundTruth) -> Table {
 
 fn alerts_per_day(g: &GroundTruth) -> Table {
     let mut columns = vec![("day", "Date")];
-    columns.extend(ALERT_COLUMNS.iter().map(|kind| (*kind, "UInt64")));
+    columns.extend(ALERT_KINDS.iter().map(|kind| (*kind, "UInt64")));
     let mut table = Table::new(&columns);
     for (day, counts) in alerts_by_day(g) {
         let mut row = vec![date(day)];
@@ -550,7 +539,7 @@ fn churn_bucket(p: &ExpectedProfile) -> u64 {
 }
 
 /// The alerts per day of their transition, in the 90 days up to the watermark day, counted
-/// per kind in [`ALERT_COLUMNS`] order. Days without alerts are absent.
+/// per kind in [`ALERT_KINDS`] order. Days without alerts are absent.
 fn alerts_by_day(g: &GroundTruth) -> BTreeMap<i64, [u64; 5]> {
     let first = g.watermark_day() - 89;
     let mut days: BTreeMap<i64, [u64; 5]> = BTreeMap::new();
@@ -564,7 +553,7 @@ fn alerts_by_day(g: &GroundTruth) -> BTreeMap<i64, [u64; 5]> {
 }
 
 fn column(kind: &str) -> usize {
-    ALERT_COLUMNS
+    ALERT_KINDS
         .iter()
         .position(|k| *k == kind)
         .unwrap_or_else(|| panic!("unknown alert kind {kind}"))

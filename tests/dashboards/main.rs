@@ -175,8 +175,8 @@ fn assert_covers_every_case(ground: &GroundTruth) {
     };
     let quoted =
         |names: &[&str]| -> BTreeSet<String> { names.iter().map(|n| format!("{n:?}")).collect() };
-    assert_eq!(first_column("lifecycle_stages"), quoted(&expected::STAGES));
-    assert_eq!(first_column("promotion_tiers"), quoted(&expected::TIERS));
+    assert_eq!(first_column("lifecycle_stages"), quoted(&common::STAGES));
+    assert_eq!(first_column("promotion_tiers"), quoted(&common::TIERS));
     assert_eq!(first_column("rfm_segments").len(), 9, "every RFM segment");
     assert_eq!(
         first_column("churn_risk_distribution").len(),

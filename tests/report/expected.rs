@@ -4,17 +4,8 @@
 
 use portrait_generator::{ExpectedAlert, ExpectedProfile, Truth, DAY_MS};
 
-/// Stages, tiers and alert kinds in the order the report draws them.
-pub const STAGES: [&str; 6] = [
-    "new",
-    "active",
-    "reactivated",
-    "at_risk",
-    "dormant",
-    "churned",
-];
-pub const TIERS: [&str; 6] = ["promo_only", "high", "medium", "low", "none", "unknown"];
-pub const KINDS: [&str; 5] = ["activated", "at_risk", "dormant", "churned", "reactivated"];
+use crate::common::{ALERT_KINDS, STAGES, TIERS};
+
 /// The daily chart's length and the risk list's, as docs/report.md states them.
 pub const DAYS: i64 = 30;
 pub const TOP_RISK: usize = 20;
@@ -89,7 +80,7 @@ impl Expected {
                     reactivated: count_alerts("reactivated", day, day),
                 })
                 .collect(),
-            alerts: KINDS
+            alerts: ALERT_KINDS
                 .iter()
                 .map(|&k| (k, count_alerts(k, date, date), count_alerts(k, first, date)))
                 .collect(),
