@@ -28,6 +28,7 @@ const ENV_PREFIX: &str = "PORTRAIT_";
 /// property not listed here is refused in the file too (see [`reject_secrets`]).
 const SECRETS: &[&[&str]] = &[
     &["clickhouse", "password"],
+    &["clickhouse", "pseudonymisation_key"],
     &["alerts", "webhook", "secret"],
     &["kafka", "properties", "sasl.password"],
     &["kafka", "properties", "ssl.key.password"],
@@ -221,6 +222,48 @@ impl Config {
                           database is the one the CRM may read, and nothing else is in it"
                     .into(),
             });
+        }
+        let clickhouse = &self.clickhouse;
+        let analytics = &clickhouse.analytics_database;
+        if !analytics.is_empty()
+            && (*analytics == clickhouse.database || *analytics == clickhouse.crm_database)
+        {
+            mistakes.push(Mistake {
+                source: "[clickhouse]".into(),
+                message: "clickhouse.analytics_database must differ from clickhouse.database and \
+                          clickhouse.crm_database: it is the one analysts may read, and it holds \
+                          no real user id"
+                    .into(),
+            });
+        }
+        match (
+            analytics.is_empty(),
+            clickhouse.pseudonymisation_key.as_deref(),
+        ) {
+            (false, None) => mistakes.push(Mistake {
+                source: "[clickhouse]".into(),
+                message: format!(
+                    "clickhouse.analytics_database {analytics:?} needs a pseudonymisation key: \
+                     set {} (docs/security.md, \"Pseudonymisation\")",
+                    env_name(&["clickhouse", "pseudonymisation_key"])
+                ),
+            }),
+            (true, Some(_)) => mistakes.push(Mistake {
+                source: "[clickhouse]".into(),
+                message: format!(
+                    "{} is set but clickhouse.analytics_database is empty: the pseudonyms would \
+                     reach no analyst; set both, or neither",
+                    env_name(&["clickhouse", "pseudonymisation_key"])
+                ),
+            }),
+            (false, Some("")) => mistakes.push(Mistake {
+                source: "[clickhouse]".into(),
+                message: format!(
+                    "{} is empty; use a long random key (e.g. `openssl rand -hex 32`)",
+                    env_name(&["clickhouse", "pseudonymisation_key"])
+                ),
+            }),
+            _ => {}
         }
         mistakes
     }
@@ -503,6 +546,43 @@ mod tests {
             loaded.config.clickhouse.password.as_deref(),
             Some("hunter2")
         );
+    }
+
+    #[test]
+    fn pseudonymisation_key_comes_from_the_environment_only_and_needs_its_database() {
+        let err = Config::from_layers(
+            file("[clickhouse]\nanalytics_database = \"a\"\npseudonymisation_key = \"k3y\"\n"),
+            env(&[]),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("PORTRAIT_CLICKHOUSE_PSEUDONYMISATION_KEY"),
+            "{text}"
+        );
+        assert!(!text.contains("k3y"), "the secret leaked: {text}");
+
+        let key = env(&[("PORTRAIT_CLICKHOUSE_PSEUDONYMISATION_KEY", "k3y")]);
+        let err = Config::from_layers(None, key.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("analytics_database is empty"),
+            "{err}"
+        );
+        let err = Config::from_layers(file("[clickhouse]\nanalytics_database = \"a\"\n"), env(&[]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("needs a pseudonymisation key"),
+            "{err}"
+        );
+
+        let loaded =
+            Config::from_layers(file("[clickhouse]\nanalytics_database = \"a\"\n"), key).unwrap();
+        assert_eq!(
+            loaded.config.clickhouse.pseudonymisation_key.as_deref(),
+            Some("k3y")
+        );
+        let shown = toml::to_string_pretty(&loaded.config).unwrap();
+        assert!(!shown.contains("k3y"), "{shown}");
     }
 
     #[test]

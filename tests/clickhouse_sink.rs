@@ -562,12 +562,15 @@ async fn archived_events_land_with_their_day_and_a_repeat_collapses() {
                     "ts": "2024-05-01 23:59:59", "day": "2024-05-01",
                     "category": "shoes", "page": "/p/1", "amount": 0,
                     "topic": "events", "partition": 3, "offset": 41,
+                    // No pseudonymisation key: the pseudonyms stay empty.
+                    "user_key": "", "event_key": "",
                 }),
                 json!({
                     "event_id": "e2", "user_id": "u1", "type": "order",
                     "ts": "2024-05-02 00:00:00", "day": "2024-05-02",
                     "category": "", "page": "", "amount": 129.9,
                     "topic": "events", "partition": 3, "offset": 42,
+                    "user_key": "", "event_key": "",
                 }),
             ]
         );

@@ -14,10 +14,12 @@ use std::time::Duration;
 
 use common::pipeline::{portrait, produce, run_until_end, succeed};
 use common::webhook;
+use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_generator::{generate, GeneratorConfig};
 
 const WEBHOOK_SECRET: &str = "webhook-secret-6f1d9c27";
 const SASL_PASSWORD: &str = "sasl-password-41b7e2d0";
+const PSEUDONYMISATION_KEY: &str = "pseudonymisation-key-5e8a0c31";
 const WRONG_PASSWORD: &str = "wrong-password-93ac5d18";
 
 /// The writer's password, from the environment `scripts/services` writes.
@@ -67,12 +69,19 @@ async fn output(mut command: Command) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_appear_in_no_log_line_and_no_error() {
     common::on_fresh_database("secrets", |clickhouse| async move {
+        // With pseudonymisation, whose key `portrait()` passes in the environment.
+        let clickhouse = ClickHouseConfig {
+            analytics_database: common::analytics_database(&clickhouse),
+            pseudonymisation_key: Some(PSEUDONYMISATION_KEY.to_owned()),
+            ..clickhouse
+        };
         let password = writer_password();
         let secrets = [
             password.as_str(),
             WEBHOOK_SECRET,
             SASL_PASSWORD,
             WRONG_PASSWORD,
+            PSEUDONYMISATION_KEY,
         ];
         let dataset = generate(&GeneratorConfig {
             seed: 11,
@@ -136,6 +145,7 @@ async fn secrets_appear_in_no_log_line_and_no_error() {
             "clickhouse.password from PORTRAIT_CLICKHOUSE_PASSWORD",
             "alerts.webhook.secret from PORTRAIT_ALERTS_WEBHOOK_SECRET",
             "kafka.properties.sasl.password from PORTRAIT_KAFKA_PROPERTIES_SASL_PASSWORD",
+            "clickhouse.pseudonymisation_key from PORTRAIT_CLICKHOUSE_PSEUDONYMISATION_KEY",
         ] {
             assert!(shown.contains(note), "no note {note:?} in:\n{shown}");
         }

@@ -6,9 +6,10 @@
 //! an event copies a few dozen bytes and allocates nothing once the buffers have grown, and
 //! [`EventArchive::rows`] lends the rows out of the buffers without copying again.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
-use portrait_connectors::clickhouse::EventRow;
+use portrait_connectors::clickhouse::{EventRow, Pseudonym, Pseudonymiser};
 use portrait_core::event::{Event, EventKind};
 
 /// Events waiting to be archived, with their source coordinates.
@@ -73,12 +74,27 @@ impl EventArchive {
         self.events.is_empty()
     }
 
-    /// The rows of every event kept, `topics` naming the input topics by number.
-    pub fn rows<'a>(&'a self, topics: &'a [String]) -> Vec<EventRow<'a>> {
+    /// The rows of every event kept, `topics` naming the input topics by number, with their
+    /// pseudonyms when there is a `pseudonymiser`. Computed here, at write time, not as events
+    /// arrive: the hot path stays free of hashing. A user's key is computed once per call
+    /// (a user's events cluster in a chunk); an event id's is one HMAC per event.
+    pub fn rows<'a>(
+        &'a self,
+        topics: &'a [String],
+        pseudonymiser: Option<&Pseudonymiser>,
+    ) -> Vec<EventRow<'a>> {
         let text = |range: &Range<usize>| &self.text[range.clone()];
+        let mut user_keys: HashMap<&str, Pseudonym> = HashMap::new();
         self.events
             .iter()
             .map(|event| EventRow {
+                user_key: match pseudonymiser {
+                    Some(p) => *user_keys
+                        .entry(text(&event.user_id))
+                        .or_insert_with_key(|user_id| p.pseudonym(user_id)),
+                    None => Pseudonym::NONE,
+                },
+                event_key: Pseudonymiser::pseudonym_of(pseudonymiser, text(&event.event_id)),
                 event_id: text(&event.event_id),
                 user_id: text(&event.user_id),
                 category: text(&event.category),
@@ -152,7 +168,7 @@ mod tests {
                 r#"{"event_id":"e2","user_id":"u1","type":"order","ts":"2024-05-02T00:00:00Z","props":{"order_id":"o1","amount":129.9}}"#,
             ),
         );
-        let rows = archive.rows(&topics);
+        let rows = archive.rows(&topics, None);
         assert_eq!(
             rows,
             vec![
@@ -190,7 +206,11 @@ mod tests {
             archive.push(0, partition, 0, &event(&json));
         }
         archive.forget(0);
-        let ids: Vec<&str> = archive.rows(&topics).iter().map(|r| r.event_id).collect();
+        let ids: Vec<&str> = archive
+            .rows(&topics, None)
+            .iter()
+            .map(|r| r.event_id)
+            .collect();
         assert_eq!(ids, ["b"]);
         archive.forget(1);
         assert!(archive.is_empty());
@@ -207,7 +227,11 @@ mod tests {
             archive.push(0, 0, 0, &event(&json));
         }
         assert!(archive.forget_user("u1"));
-        let ids: Vec<&str> = archive.rows(&topics).iter().map(|r| r.event_id).collect();
+        let ids: Vec<&str> = archive
+            .rows(&topics, None)
+            .iter()
+            .map(|r| r.event_id)
+            .collect();
         assert_eq!(ids, ["b", "d"]);
         assert!(!archive.forget_user("u1"), "nothing left of u1");
     }

@@ -476,7 +476,7 @@ impl Engine {
         let Some(archive) = self.archive.as_ref().filter(|archive| !archive.is_empty()) else {
             return;
         };
-        let rows = archive.rows(&self.topics);
+        let rows = archive.rows(&self.topics, self.sink.pseudonymiser());
         retry("writing events to ClickHouse", || {
             self.sink.write_events(&rows)
         })
@@ -597,7 +597,10 @@ impl Engine {
             ));
         }
         for (_, user) in &changed {
-            profiles.push(ProfileRow::new(&user.profile, updated_at, user.version));
+            profiles.push(
+                ProfileRow::new(&user.profile, updated_at, user.version)
+                    .pseudonymised(self.sink.pseudonymiser()),
+            );
         }
         let dead_letter_rows: Vec<DeadLetterRow> =
             self.dead_letters.iter().map(DeadLetterRow::from).collect();
@@ -605,7 +608,7 @@ impl Engine {
             let emitted_at = wall_clock_ms();
             alerts
                 .iter()
-                .map(|a| AlertRow::new(a, emitted_at))
+                .map(|a| AlertRow::new(a, emitted_at).pseudonymised(self.sink.pseudonymiser()))
                 .collect()
         } else {
             Vec::new()
@@ -664,8 +667,9 @@ impl Engine {
 /// a minute of tombstones costs a few rows.
 const TOMBSTONE_MARGIN_S: u32 = 60;
 
-/// Events the archive holds before it is written whatever the flush interval: about 25 MB,
-/// and a few inserts a second into `events` at full speed, few enough for its merges.
+/// Events the archive holds before it is written whatever the flush interval: about 70 MB at
+/// the peak, with the rows built for the insert (docs/performance.md), and a few inserts a
+/// second into `events` at full speed, few enough for its merges.
 const ARCHIVE_CHUNK: usize = 250_000;
 
 fn wall_clock_ms() -> i64 {

@@ -92,8 +92,15 @@ pub fn portrait(args: &[&str], kafka: &KafkaConfig, clickhouse: &ClickHouseConfi
         )
         .env("PORTRAIT_PIPELINE_REPLAY_FLUSH_INTERVAL_MS", "300")
         .env("PORTRAIT_PIPELINE_FLUSH_MAX_DIRTY", "1000")
+        .env(
+            "PORTRAIT_CLICKHOUSE_ANALYTICS_DATABASE",
+            &clickhouse.analytics_database,
+        )
         // Tests run side by side: no shared metrics port.
         .env("PORTRAIT_METRICS_LISTEN", "");
+    if let Some(key) = &clickhouse.pseudonymisation_key {
+        command.env("PORTRAIT_CLICKHOUSE_PSEUDONYMISATION_KEY", key);
+    }
     command
 }
 

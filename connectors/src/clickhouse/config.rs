@@ -5,6 +5,8 @@ use std::fmt;
 use clickhouse::{Client, Compression};
 use serde::{Deserialize, Serialize};
 
+use super::Pseudonymiser;
+
 /// Where and how to reach ClickHouse. Every field has a default, so a config file names only
 /// what differs (the binary's config layer also reads `PORTRAIT_CLICKHOUSE_<FIELD>`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +23,17 @@ pub struct ClickHouseConfig {
     /// "Access control"). Empty (the default): none; on current ClickHouse, grant the CRM
     /// `user_profiles_current` itself (`schemas/clickhouse/roles.sql`).
     pub crm_database: String,
+    /// The analysts' database, pseudonymised (docs/security.md, "Pseudonymisation"): when
+    /// set, `migrate` also creates it with copies of `user_profiles`, `events` and
+    /// `profile_alerts` that the pipeline's inserts keep current, each with the user's keyed
+    /// hash (`user_key`) in place of the real id, and the views the dashboards read. Needs
+    /// [`pseudonymisation_key`](Self::pseudonymisation_key). Empty (the default): none.
+    pub analytics_database: String,
+    /// The HMAC-SHA256 key of the pseudonyms. A secret, like the password: read from
+    /// `PORTRAIT_CLICKHOUSE_PSEUDONYMISATION_KEY` only and never serialized. `None` (the
+    /// default): no pseudonyms; the `user_key` columns stay empty.
+    #[serde(skip_serializing)]
+    pub pseudonymisation_key: Option<String>,
     /// Default `default`, ClickHouse's built-in user.
     pub user: String,
     /// `None` sends no password (ClickHouse's default user has none). A secret: never
@@ -42,6 +55,8 @@ impl Default for ClickHouseConfig {
             url: "http://127.0.0.1:8123".to_owned(),
             database: "portrait".to_owned(),
             crm_database: String::new(),
+            analytics_database: String::new(),
+            pseudonymisation_key: None,
             user: "default".to_owned(),
             password: None,
             validation: false,
@@ -57,6 +72,11 @@ impl fmt::Debug for ClickHouseConfig {
             .field("url", &self.url)
             .field("database", &self.database)
             .field("crm_database", &self.crm_database)
+            .field("analytics_database", &self.analytics_database)
+            .field(
+                "pseudonymisation_key",
+                &self.pseudonymisation_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("validation", &self.validation)
@@ -70,6 +90,11 @@ impl ClickHouseConfig {
     /// one connection pool.
     pub fn client(&self) -> Client {
         self.server_client().with_database(&self.database)
+    }
+
+    /// The pseudonymiser of [`pseudonymisation_key`](Self::pseudonymisation_key), if set.
+    pub fn pseudonymiser(&self) -> Option<Pseudonymiser> {
+        self.pseudonymisation_key.as_deref().map(Pseudonymiser::new)
     }
 
     /// A client with no database selected, for statements that must run before the database
@@ -141,13 +166,15 @@ mod tests {
     }
 
     #[test]
-    fn debug_output_hides_the_password() {
+    fn debug_output_hides_the_password_and_the_key() {
         let config = ClickHouseConfig {
             password: Some("hunter2".to_owned()),
+            pseudonymisation_key: Some("k3y-s3cret".to_owned()),
             ..ClickHouseConfig::default()
         };
         let debug = format!("{config:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("k3y-s3cret"), "{debug}");
         assert!(debug.contains("<redacted>"), "{debug}");
     }
 }

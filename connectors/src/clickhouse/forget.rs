@@ -25,8 +25,9 @@ use super::{ClickHouseConfig, ClickHouseSink, SinkError};
 
 /// Every table of the database that holds rows of a user, and the column that names the user
 /// there. `dead_letters` rows are matched by their raw Kafka key, which a producer sets to the
-/// user id. With `crm_database` set, the CRM's copy of `user_profiles` there holds them too
-/// ([`ClickHouseSink::user_tables`]).
+/// user id. With `crm_database` set, the CRM's copy of `user_profiles` there holds them too,
+/// and with `analytics_database` set, the analysts' copies of `user_profiles`, `events` and
+/// `profile_alerts`, under the user's pseudonym ([`ClickHouseSink::user_tables`]).
 const USER_TABLES: [(&str, &str); 5] = [
     (PROFILES, "user_id"),
     (STATES, "user_id"),
@@ -34,6 +35,9 @@ const USER_TABLES: [(&str, &str); 5] = [
     (EVENTS, "user_id"),
     (DEAD_LETTERS, "key"),
 ];
+
+/// The analysts' copies, whose `user_id` is the pseudonym (`migrate.rs`).
+const ANALYTICS_TABLES: [&str; 3] = [PROFILES, EVENTS, ALERTS];
 
 /// Ids per `ALTER TABLE ... DELETE` (and per count): a statement must stay well inside the
 /// server's `max_query_size` (256 KiB by default), and user ids are at most 128 bytes.
@@ -116,7 +120,7 @@ pub async fn forget(
                 tables: sink
                     .user_tables()
                     .into_iter()
-                    .map(|(table, _)| table)
+                    .map(|table| table.name)
                     .collect(),
             });
         }
@@ -166,36 +170,67 @@ impl ClickHouseSink {
             })
     }
 
-    /// Every table that holds rows of a user, as `database.table` (back-quoted), and the
-    /// column that names the user there: [`USER_TABLES`], and the CRM's copy of the profiles
-    /// when there is one (`migrate.rs`; its materialized view copies every profile row written).
-    pub fn user_tables(&self) -> Vec<(String, &'static str)> {
+    /// Every table that holds rows of a user: [`USER_TABLES`], the CRM's copy of the
+    /// profiles when there is one, and the analysts' pseudonymised copies when there are
+    /// (`migrate.rs`; their materialized views copy every row written).
+    pub fn user_tables(&self) -> Vec<UserTable> {
         let in_database =
             |database: &str, table: &str| format!("{}.{}", quoted(database), quoted(table));
-        let mut tables: Vec<(String, &'static str)> = USER_TABLES
+        let mut tables: Vec<UserTable> = USER_TABLES
             .iter()
-            .map(|&(table, column)| (in_database(&self.database, table), column))
+            .map(|&(table, column)| UserTable {
+                name: in_database(&self.database, table),
+                column,
+                pseudonymised: false,
+            })
             .collect();
         if let Some(crm_database) = &self.crm_database {
-            tables.push((in_database(crm_database, PROFILES), "user_id"));
+            tables.push(UserTable {
+                name: in_database(crm_database, PROFILES),
+                column: "user_id",
+                pseudonymised: false,
+            });
+        }
+        if let Some(analytics_database) = &self.analytics_database {
+            tables.extend(ANALYTICS_TABLES.iter().map(|table| UserTable {
+                name: in_database(analytics_database, table),
+                column: "user_id",
+                pseudonymised: true,
+            }));
         }
         tables
+    }
+
+    /// The values `table`'s column holds for `user_ids`: the ids, or their pseudonyms.
+    fn ids_in(&self, table: &UserTable, user_ids: &[&str]) -> Vec<String> {
+        match (&self.pseudonymiser, table.pseudonymised) {
+            (Some(pseudonymiser), true) => user_ids
+                .iter()
+                .map(|id| pseudonymiser.pseudonym(id).as_str().to_owned())
+                .collect(),
+            // Config validation refuses an analytics database without a key; without one no
+            // row reached it, and '' matches none that did.
+            (None, true) => vec![String::new()],
+            (_, false) => user_ids.iter().map(|&id| id.to_owned()).collect(),
+        }
     }
 
     /// Deletes every row of `user_ids` from every table of [`Self::user_tables`]: registers
     /// the mutations and returns, without waiting for ClickHouse to apply them. They cover
     /// every row inserted before this call.
     pub async fn purge(&self, user_ids: &[&str]) -> Result<(), SinkError> {
-        let tables = self.user_tables();
-        for chunk in user_ids.chunks(IDS_PER_STATEMENT) {
-            for (table, column) in &tables {
+        for table in self.user_tables() {
+            let ids = self.ids_in(&table, user_ids);
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
                 let sql = format!(
-                    "ALTER TABLE {table} DELETE WHERE {column} IN ({})",
+                    "ALTER TABLE {} DELETE WHERE {} IN ({})",
+                    table.name,
+                    table.column,
                     placeholders(chunk.len())
                 );
                 let mut query = self.client.query(&sql);
                 for id in chunk {
-                    query = query.bind(*id);
+                    query = query.bind(id.as_str());
                 }
                 query.execute().await.map_err(|source| SinkError::Query {
                     what: "delete the rows of forgotten users",
@@ -214,10 +249,11 @@ impl ClickHouseSink {
     ) -> Result<(), ForgetError> {
         let mut databases = vec![self.database.as_str()];
         databases.extend(self.crm_database.as_deref());
+        databases.extend(self.analytics_database.as_deref());
         let tables: Vec<&str> = USER_TABLES.iter().map(|(table, _)| *table).collect();
         loop {
-            // Any pending mutation of those names in either database: the CRM database has
-            // only the one table of them, and waiting for a stranger's mutation is harmless.
+            // Any pending mutation of those names in any of the databases: the others hold
+            // only some of the tables, and waiting for a stranger's mutation is harmless.
             let pending: u64 = self
                 .client
                 .query(
@@ -248,16 +284,19 @@ impl ClickHouseSink {
     /// The tables that still hold rows of `user_ids`, with how many.
     pub async fn rows_of(&self, user_ids: &[&str]) -> Result<Vec<(String, u64)>, SinkError> {
         let mut left = Vec::new();
-        for (table, column) in self.user_tables() {
+        for table in self.user_tables() {
             let mut rows = 0;
-            for chunk in user_ids.chunks(IDS_PER_STATEMENT) {
+            let ids = self.ids_in(&table, user_ids);
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
                 let sql = format!(
-                    "SELECT count() FROM {table} WHERE {column} IN ({})",
+                    "SELECT count() FROM {} WHERE {} IN ({})",
+                    table.name,
+                    table.column,
                     placeholders(chunk.len())
                 );
                 let mut query = self.client.query(&sql);
                 for id in chunk {
-                    query = query.bind(*id);
+                    query = query.bind(id.as_str());
                 }
                 rows += query
                     .fetch_one::<u64>()
@@ -268,11 +307,22 @@ impl ClickHouseSink {
                     })?;
             }
             if rows > 0 {
-                left.push((table, rows));
+                left.push((table.name, rows));
             }
         }
         Ok(left)
     }
+}
+
+/// A table holding rows of users, for [`ClickHouseSink::user_tables`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserTable {
+    /// `database.table`, back-quoted.
+    pub name: String,
+    /// The column that names the user.
+    pub column: &'static str,
+    /// Whether that column holds the user's pseudonym rather than the id.
+    pub pseudonymised: bool,
 }
 
 /// `?, ?, ...`: one bound (and escaped) value per id. An array bound as one value would do for

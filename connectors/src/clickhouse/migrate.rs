@@ -21,7 +21,9 @@
 //! semicolons inside quotes and comments.
 //!
 //! With [`ClickHouseConfig::crm_database`] set, [`migrate`] then sets up the CRM's database
-//! from `schemas/clickhouse/crm/user_profiles_current.sql` (its header says why and how).
+//! from `schemas/clickhouse/crm/user_profiles_current.sql` (its header says why and how), and
+//! with [`ClickHouseConfig::analytics_database`] set, the analysts' pseudonymised database from
+//! `schemas/clickhouse/analytics/pseudonymised.sql`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -48,6 +50,12 @@ const CRM_FEED: Migration<'static> = Migration {
     sql: include_str!("../../../schemas/clickhouse/crm/user_profiles_current.sql"),
 };
 
+/// The analytics database's file, with `{database}` and `{analytics_database}` to substitute.
+const ANALYTICS_FEED: Migration<'static> = Migration {
+    name: "analytics/pseudonymised.sql",
+    sql: include_str!("../../../schemas/clickhouse/analytics/pseudonymised.sql"),
+};
+
 /// The migrator's own bookkeeping, created before any migration runs. Duplicate rows (two
 /// concurrent runs) are harmless: they carry the same name and checksum.
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \
@@ -64,9 +72,11 @@ pub struct MigrationReport {
     pub already_applied: Vec<String>,
     /// The CRM database, when [`ClickHouseConfig::crm_database`] names one.
     pub crm_feed: Option<CrmFeed>,
+    /// The analysts' database, when [`ClickHouseConfig::analytics_database`] names one.
+    pub analytics_feed: Option<CrmFeed>,
 }
 
-/// What [`migrate`] did about the CRM database.
+/// What [`migrate`] did about a database fed from the main one: the CRM's, or the analysts'.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrmFeed {
     pub database: String,
@@ -104,6 +114,20 @@ impl fmt::Display for MigrationReport {
                 database,
                 created: false,
             }) => write!(f, "; CRM database `{database}` was already set up"),
+            None => Ok(()),
+        }?;
+        match &self.analytics_feed {
+            Some(CrmFeed {
+                database,
+                created: true,
+            }) => write!(
+                f,
+                "; analytics database `{database}` created with pseudonymised copies"
+            ),
+            Some(CrmFeed {
+                database,
+                created: false,
+            }) => write!(f, "; analytics database `{database}` was already set up"),
             None => Ok(()),
         }
     }
@@ -155,7 +179,7 @@ pub enum MigrateError {
         message: String,
     },
 
-    #[error("cannot check whether the CRM database `{database}` is set up")]
+    #[error("cannot check whether the database `{database}` is set up")]
     CrmFeed {
         database: String,
         #[source]
@@ -242,6 +266,7 @@ pub async fn migrate_with(
         applied: Vec::new(),
         already_applied: Vec::new(),
         crm_feed: None,
+        analytics_feed: None,
     };
     for step in plan {
         if recorded.contains_key(step.name) {
@@ -285,34 +310,59 @@ pub async fn migrate_with(
     if !config.crm_database.is_empty() {
         report.crm_feed = Some(CrmFeed {
             database: config.crm_database.clone(),
-            created: set_up_crm_database(config).await?,
+            created: set_up_fed_database(
+                config,
+                &CRM_FEED,
+                ("{crm_database}", &config.crm_database),
+                "user_profiles_current",
+            )
+            .await?,
+        });
+    }
+    if !config.analytics_database.is_empty() {
+        report.analytics_feed = Some(CrmFeed {
+            database: config.analytics_database.clone(),
+            created: set_up_fed_database(
+                config,
+                &ANALYTICS_FEED,
+                ("{analytics_database}", &config.analytics_database),
+                "profile_alerts_unique",
+            )
+            .await?,
         });
     }
     Ok(report)
 }
 
-/// Runs [`CRM_FEED`] unless its last statement's view exists; returns whether it ran.
-async fn set_up_crm_database(config: &ClickHouseConfig) -> Result<bool, MigrateError> {
-    let crm_database = &config.crm_database;
+/// Runs `file`, a fed database's ([`CRM_FEED`], [`ANALYTICS_FEED`]), with `placeholder`
+/// standing for that database, unless `last_view`, created by its last statement, exists
+/// there; returns whether it ran.
+async fn set_up_fed_database(
+    config: &ClickHouseConfig,
+    file: &Migration<'static>,
+    (placeholder, fed_database): (&str, &String),
+    last_view: &str,
+) -> Result<bool, MigrateError> {
     let client = config.client();
     let exists = client
-        .query("EXISTS TABLE ?.user_profiles_current")
-        .bind(Identifier(crm_database))
+        .query("EXISTS TABLE ?.?")
+        .bind(Identifier(fed_database))
+        .bind(Identifier(last_view))
         .fetch_one::<u8>()
         .await
         .map_err(|source| MigrateError::CrmFeed {
-            database: crm_database.clone(),
+            database: fed_database.clone(),
             source,
         })?;
     if exists == 1 {
         return Ok(false);
     }
-    let sql = CRM_FEED
+    let sql = file
         .sql
-        .replace("{crm_database}", &quoted(crm_database))
+        .replace(placeholder, &quoted(fed_database))
         .replace("{database}", &quoted(&config.database));
     let invalid = |problem: String| MigrateError::Invalid {
-        name: CRM_FEED.name.to_owned(),
+        name: file.name.to_owned(),
         problem,
     };
     let statements = split_statements(&sql).map_err(|err| invalid(err.to_string()))?;
@@ -322,14 +372,14 @@ async fn set_up_crm_database(config: &ClickHouseConfig) -> Result<bool, MigrateE
             .execute()
             .await
             .map_err(|err| MigrateError::Statement {
-                name: CRM_FEED.name.to_owned(),
+                name: file.name.to_owned(),
                 number: index + 1,
                 line: statement.line,
                 statement: statement.sql.to_owned(),
                 message: server_message(&err),
             })?;
     }
-    tracing::info!(%crm_database, database = %config.database, "set up the CRM database");
+    tracing::info!(%fed_database, database = %config.database, file = file.name, "set up a fed database");
     Ok(true)
 }
 
@@ -683,6 +733,43 @@ mod tests {
             .unwrap()
             .sql
             .starts_with("CREATE VIEW IF NOT EXISTS `crm`.user_profiles_current"));
+    }
+
+    #[test]
+    fn the_analytics_file_names_only_the_two_databases_and_copies_no_real_id() {
+        let sql = ANALYTICS_FEED
+            .sql
+            .replace("{analytics_database}", "`analytics`")
+            .replace("{database}", "`main`");
+        assert!(!sql.contains('{') && !sql.contains('}'), "{sql}");
+        let statements = split_statements(&sql).unwrap();
+        assert_eq!(statements.len(), 12);
+        assert!(statements
+            .last()
+            .unwrap()
+            .sql
+            .starts_with("CREATE VIEW IF NOT EXISTS `analytics`.profile_alerts_unique"));
+        // Every statement reading a main table copies the pseudonyms in place of the ids, and
+        // only rows that have one.
+        for statement in statements.iter().filter(|s| s.sql.contains("FROM `main`.")) {
+            assert!(
+                statement.sql.contains("user_key AS user_id"),
+                "{}",
+                statement.sql
+            );
+            assert!(
+                statement.sql.ends_with("WHERE user_key != ''"),
+                "{}",
+                statement.sql
+            );
+            let from_events = statement.sql.contains("FROM `main`.events");
+            assert_eq!(
+                statement.sql.contains("event_key AS event_id"),
+                from_events,
+                "{}",
+                statement.sql
+            );
+        }
     }
 
     /// The shipped files pass every check that does not need a server, so a malformed file

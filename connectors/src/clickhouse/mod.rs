@@ -10,6 +10,7 @@
 //! - `rows.rs`: one row type per table written, in RowBinary's byte layout;
 //! - `sink.rs`: a flush's inserts (dead letters, states, profiles, alerts) and the state restore
 //!   read;
+//! - `pseudonym.rs`: the keyed hash analysts see in place of a user id;
 //! - `forget.rs`: forgetting users: tombstones, deletes from every table, and waiting for them.
 //!
 //! The table layout and why it is so: `docs/storage.md`.
@@ -17,13 +18,15 @@
 mod config;
 mod forget;
 mod migrate;
+mod pseudonym;
 mod rows;
 mod sink;
 
 pub use config::ClickHouseConfig;
-pub use forget::{forget, ForgetError, ForgetReport, Tombstone};
+pub use forget::{forget, ForgetError, ForgetReport, Tombstone, UserTable};
 pub use migrate::{
     migrate, migrate_with, CrmFeed, MigrateError, Migration, MigrationReport, EMBEDDED,
 };
+pub use pseudonym::{Pseudonym, Pseudonymiser};
 pub use rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow, TombstoneRow};
 pub use sink::{ClickHouseSink, SinkBatch, SinkError, StoredState};

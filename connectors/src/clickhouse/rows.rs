@@ -11,6 +11,7 @@
 //! - `String` columns holding bytes that need not be UTF-8 (state blobs, raw Kafka keys and
 //!   payloads) are `serde_bytes` slices: serde's bytes type is written as a length-prefixed
 //!   string, while a plain `Vec<u8>` would be a sequence of numbers.
+//! - a column added by a later migration comes last in its table, so its field comes last too;
 //! - enums are their `as_str()` names, and everything else is borrowed, so building the rows of
 //!   a flush copies no strings.
 
@@ -19,6 +20,7 @@ use portrait_core::alerts::Alert;
 use portrait_core::profile::Profile;
 use serde::Serialize;
 
+use super::pseudonym::{Pseudonym, Pseudonymiser};
 use crate::dead_letter::DeadLetter;
 
 /// A `DateTime` value from epoch seconds. `DateTime` spans 1970-01-01 to 2106-02-07; an
@@ -69,6 +71,8 @@ pub struct ProfileRow<'a> {
     pub purchasing_power: Option<&'static str>,
     pub updated_at: u32,
     pub version: u64,
+    /// The user's pseudonym for the analysts' database (`pseudonym.rs`), or empty.
+    pub user_key: Pseudonym,
 }
 
 impl<'a> ProfileRow<'a> {
@@ -114,6 +118,15 @@ impl<'a> ProfileRow<'a> {
             purchasing_power: profile.purchasing_power.map(|tier| tier.as_str()),
             updated_at: datetime(updated_at_ms.div_euclid(1000)),
             version,
+            user_key: Pseudonym::NONE,
+        }
+    }
+
+    /// The row with its user's pseudonym, when there is a pseudonymiser.
+    pub fn pseudonymised(self, pseudonymiser: Option<&Pseudonymiser>) -> Self {
+        Self {
+            user_key: Pseudonymiser::pseudonym_of(pseudonymiser, self.user_id),
+            ..self
         }
     }
 }
@@ -206,6 +219,8 @@ pub struct AlertRow<'a> {
     pub messages_sent: u64,
     pub last_active_at: Option<u32>,
     pub emitted_at: u32,
+    /// The user's pseudonym for the analysts' database (`pseudonym.rs`), or empty.
+    pub user_key: Pseudonym,
 }
 
 impl<'a> AlertRow<'a> {
@@ -230,6 +245,15 @@ impl<'a> AlertRow<'a> {
             messages_sent: snapshot.messages_sent,
             last_active_at: snapshot.last_active_at.map(datetime),
             emitted_at: datetime(emitted_at_ms.div_euclid(1000)),
+            user_key: Pseudonym::NONE,
+        }
+    }
+
+    /// The row with its user's pseudonym, when there is a pseudonymiser.
+    pub fn pseudonymised(self, pseudonymiser: Option<&Pseudonymiser>) -> Self {
+        Self {
+            user_key: Pseudonymiser::pseudonym_of(pseudonymiser, self.user_id),
+            ..self
         }
     }
 }
@@ -255,6 +279,11 @@ pub struct EventRow<'a> {
     pub topic: &'a str,
     pub partition: u32,
     pub offset: u64,
+    /// The user's pseudonym for the analysts' database (`pseudonym.rs`), or empty.
+    pub user_key: Pseudonym,
+    /// The event id's pseudonym, or empty: producers may build event ids from the user id
+    /// (the generator's are `u000042-17`), so the analysts' copy cannot show them either.
+    pub event_key: Pseudonym,
 }
 
 impl EventRow<'_> {
@@ -275,6 +304,8 @@ impl EventRow<'_> {
             topic: "",
             partition: 0,
             offset: 0,
+            user_key: Pseudonym::NONE,
+            event_key: Pseudonym::NONE,
         }
     }
 }
@@ -324,6 +355,7 @@ mod tests {
                 messages_sent: 3,
                 last_active_at: Some(1_764_633_600),
                 emitted_at: 1_767_225_660,
+                user_key: Pseudonym::NONE,
             }
         );
     }

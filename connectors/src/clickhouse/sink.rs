@@ -37,7 +37,7 @@ use clickhouse::{Client, Row, RowWrite};
 use serde::Deserialize;
 
 use super::rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow};
-use super::ClickHouseConfig;
+use super::{ClickHouseConfig, Pseudonymiser};
 
 pub(super) const PROFILES: &str = "user_profiles";
 pub(super) const STATES: &str = "profile_state";
@@ -107,6 +107,10 @@ pub struct ClickHouseSink {
     pub(super) database: String,
     /// The CRM's database, whose copy of the profiles forgetting a user must reach too.
     pub(super) crm_database: Option<String>,
+    /// The analysts' database, whose copies forgetting a user must reach too, by pseudonym.
+    pub(super) analytics_database: Option<String>,
+    /// The key of the pseudonyms, if set ([`ClickHouseConfig::pseudonymisation_key`]).
+    pub(super) pseudonymiser: Option<Pseudonymiser>,
 }
 
 impl ClickHouseSink {
@@ -116,7 +120,15 @@ impl ClickHouseSink {
             client: config.client(),
             database: config.database.clone(),
             crm_database: Some(config.crm_database.clone()).filter(|name| !name.is_empty()),
+            analytics_database: Some(config.analytics_database.clone())
+                .filter(|name| !name.is_empty()),
+            pseudonymiser: config.pseudonymiser(),
         }
+    }
+
+    /// What computes the rows' `user_key` (and `event_key`); `None` without a key.
+    pub fn pseudonymiser(&self) -> Option<&Pseudonymiser> {
+        self.pseudonymiser.as_ref()
     }
 
     /// Readiness: the server answers and the database holds every table this sink writes, and

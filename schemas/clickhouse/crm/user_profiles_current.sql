@@ -61,11 +61,55 @@ AS SELECT
     top_categories,
     purchasing_power,
     updated_at,
-    version
+    version,
+    user_key
 FROM {database}.user_profiles;
 
 -- The rows written before the feed existed (after it, so none written in between is missed).
+-- Columns by name. The copy has every column of user_profiles at its creation, user_key
+-- (0007) included, and 18.16 fills no missing column of a materialized view's target, so the
+-- feed and this backfill list it too (the CRM's view does not show it).
 INSERT INTO {crm_database}.user_profiles
+(
+    user_id,
+    first_seen_at,
+    first_contact_at,
+    last_active_at,
+    page_views,
+    searches,
+    messages_sent,
+    messages_received,
+    orders,
+    promo_orders,
+    revenue,
+    discount_total,
+    active_days_30d,
+    activated,
+    activated_at,
+    days_inactive,
+    events_7d,
+    events_prev_28d,
+    frequency_drop,
+    hard_churned,
+    marketing_averse,
+    reactivated_at,
+    lifecycle_stage,
+    churn_risk,
+    promo_order_share,
+    discount_share,
+    promo_engagement,
+    promo_tier,
+    rfm_recency_days,
+    rfm_r,
+    rfm_f,
+    rfm_m,
+    rfm_segment,
+    top_categories,
+    purchasing_power,
+    updated_at,
+    version,
+    user_key
+)
 SELECT
     user_id,
     first_seen_at,
@@ -103,7 +147,8 @@ SELECT
     top_categories,
     purchasing_power,
     updated_at,
-    version
+    version,
+    user_key
 FROM {database}.user_profiles;
 
 -- The contract of docs/crm.md, the same columns as {database}.user_profiles_current.

@@ -1,0 +1,11 @@
+-- The user's and the event id's pseudonyms for analysts (docs/security.md,
+-- "Pseudonymisation"): hex of HMAC-SHA256(key, user_id) and of HMAC-SHA256(key, event_id),
+-- computed by the pipeline (ClickHouse 18.16 has no HMAC in SQL), or '' when no key is set.
+-- The event id needs one too: producers may build it from the user id (the generator's are
+-- `u000042-17`). The analytics database's materialized view copies them in place of user_id
+-- and event_id.
+--
+-- One statement per file, one file per table: 18.16 has no ADD COLUMN IF NOT EXISTS, so this
+-- cannot be re-run once applied, and a file with several ALTERs that failed halfway could not
+-- be finished by running migrate again. Added last, as RowBinary rows list columns in order.
+ALTER TABLE events ADD COLUMN user_key String DEFAULT '', ADD COLUMN event_key String DEFAULT '';
