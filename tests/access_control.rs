@@ -1,6 +1,7 @@
 //! Access control on ClickHouse 18.16 (docs/security.md, "Access control"), with real logins
 //! as the users `scripts/services` installs: the CRM reads its view and nothing else, and
-//! analysts read the dashboards' tables but cannot change anything.
+//! analysts read the dashboards' tables but cannot change anything; with pseudonymisation,
+//! analysts read the pseudonymised database and not the main one.
 //!
 //! The server is a private one started by `scripts/services`, with the users.d it writes for
 //! every install: those users are allowed the databases `portrait` and `portrait_crm` by name,
@@ -15,6 +16,7 @@ use portrait_connectors::clickhouse::{migrate, ClickHouseConfig, CrmFeed};
 /// The databases users.d allows analysts and the CRM (the defaults of a deployment).
 const DATABASE: &str = "portrait";
 const CRM_DATABASE: &str = "portrait_crm";
+const ANALYTICS_DATABASE: &str = "portrait_analytics";
 
 /// ClickHouse's DATABASE_ACCESS_DENIED and READONLY error codes.
 const ACCESS_DENIED: &str = "Code: 291";
@@ -125,6 +127,55 @@ async fn write_data(writer: &ClickHouseConfig) {
         }),
         "a second migrate leaves the CRM database as it is"
     );
+}
+
+/// With pseudonymisation the analysts' user is allowed the analytics database only
+/// (`PORTRAIT_CLICKHOUSE_ANALYST_DATABASE`), where the ids are the keyed hashes the pipeline
+/// wrote in `user_key` (tests/pseudonymisation.rs checks the hashes themselves).
+#[tokio::test(flavor = "multi_thread")]
+async fn with_pseudonymisation_analysts_read_the_hashes_and_not_the_real_ids() {
+    let server =
+        PrivateService::clickhouse_for_analysts_of("access_pseudo", ANALYTICS_DATABASE).await;
+    let writer = ClickHouseConfig {
+        analytics_database: ANALYTICS_DATABASE.to_owned(),
+        ..login(&server, "writer", DATABASE)
+    };
+    migrate(&writer).await.unwrap();
+    writer
+        .client()
+        .query(
+            "INSERT INTO user_profiles (user_id, first_seen_at, lifecycle_stage, updated_at, \
+             version, user_key) VALUES ('u1', now(), 'new', now(), 1, 'k1')",
+        )
+        .execute()
+        .await
+        .unwrap();
+
+    let analyst = login(&server, "analyst", ANALYTICS_DATABASE);
+    let ids: Vec<String> = analyst
+        .client()
+        .query("SELECT user_id FROM user_profiles_current")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(ids, ["k1"], "the analysts' view shows the pseudonym");
+    let denied = format!("Access denied to database {DATABASE} for user portrait_analyst");
+    for table in [
+        "user_profiles",
+        "user_profiles_current",
+        "events",
+        "profile_alerts",
+    ] {
+        let sql = format!("SELECT count() FROM {DATABASE}.{table}");
+        refused(&analyst, &sql, ACCESS_DENIED, &denied).await;
+    }
+    refused(
+        &analyst,
+        "INSERT INTO user_profiles (user_id) VALUES ('x')",
+        READONLY,
+        "readonly",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -39,6 +39,8 @@ GRANT SELECT, INSERT, ALTER, CREATE TABLE, CREATE VIEW, DROP TABLE, DROP VIEW, O
 
 -- Dashboards read the contract views, events and, for the watermark's day, user_profiles
 -- (dashboards/README.md). Read only: no INSERT, ALTER, CREATE or DROP is granted.
+-- With pseudonymisation (docs/security.md), analysts must not read the main database: replace
+-- the next line with `GRANT SELECT ON portrait_analytics.* TO portrait_analyst;`.
 GRANT SELECT ON portrait.* TO portrait_analyst;
 
 -- The CRM's one view. A normal view runs with the rights of the user who reads it (SQL

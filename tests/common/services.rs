@@ -16,13 +16,26 @@ pub struct PrivateService {
     dir: PathBuf,
     /// The `PORTRAIT_*_PORT` variables the script reads, with this instance's ports.
     ports: Vec<(&'static str, u16)>,
+    /// More variables for the script.
+    settings: Vec<(&'static str, String)>,
 }
 
 impl PrivateService {
     /// A ClickHouse server of its own, started; [`PrivateService::url`] reaches it.
     pub async fn clickhouse(test: &str) -> PrivateService {
+        Self::clickhouse_with(test, Vec::new()).await
+    }
+
+    /// The same, whose analysts' user may read `database` only (pseudonymisation's analytics
+    /// database, docs/security.md) instead of the main one.
+    pub async fn clickhouse_for_analysts_of(test: &str, database: &str) -> PrivateService {
+        let settings = vec![("PORTRAIT_CLICKHOUSE_ANALYST_DATABASE", database.to_owned())];
+        Self::clickhouse_with(test, settings).await
+    }
+
+    async fn clickhouse_with(test: &str, settings: Vec<(&'static str, String)>) -> PrivateService {
         let [http, tcp] = free_ports();
-        let service = PrivateService::new(
+        let mut service = PrivateService::new(
             "clickhouse",
             test,
             vec![
@@ -30,6 +43,7 @@ impl PrivateService {
                 ("PORTRAIT_CLICKHOUSE_TCP_PORT", tcp),
             ],
         );
+        service.settings = settings;
         service.up().await;
         service
     }
@@ -53,6 +67,7 @@ impl PrivateService {
             service,
             dir,
             ports,
+            settings: Vec::new(),
         }
     }
 
@@ -100,7 +115,8 @@ impl PrivateService {
                 self.ports
                     .iter()
                     .map(|&(var, port)| (var, port.to_string())),
-            );
+            )
+            .envs(self.settings.iter().map(|(var, value)| (*var, value)));
         command
     }
 
