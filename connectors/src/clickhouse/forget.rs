@@ -15,6 +15,7 @@
 
 use std::time::{Duration, Instant};
 
+use clickhouse::query::Query;
 use clickhouse::Row;
 use serde::Deserialize;
 
@@ -215,23 +216,25 @@ impl ClickHouseSink {
         }
     }
 
+    /// `statement WHERE <the table's user column> IN (?, ...)`, with `ids` bound: one bound
+    /// (and escaped) value per id. An array bound as one value would do for `has()`, which
+    /// scans the array for each row; `IN` builds a set once.
+    fn of_users(&self, statement: &str, table: &UserTable, ids: &[String]) -> Query {
+        let placeholders = vec!["?"; ids.len()].join(", ");
+        let sql = format!("{statement} WHERE {} IN ({placeholders})", table.column);
+        ids.iter()
+            .fold(self.client.query(&sql), |query, id| query.bind(id.as_str()))
+    }
+
     /// Deletes every row of `user_ids` from every table of [`Self::user_tables`]: registers
     /// the mutations and returns, without waiting for ClickHouse to apply them. They cover
     /// every row inserted before this call.
     pub async fn purge(&self, user_ids: &[&str]) -> Result<(), SinkError> {
         for table in self.user_tables() {
             let ids = self.ids_in(&table, user_ids);
+            let delete = format!("ALTER TABLE {} DELETE", table.name);
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                let sql = format!(
-                    "ALTER TABLE {} DELETE WHERE {} IN ({})",
-                    table.name,
-                    table.column,
-                    placeholders(chunk.len())
-                );
-                let mut query = self.client.query(&sql);
-                for id in chunk {
-                    query = query.bind(id.as_str());
-                }
+                let query = self.of_users(&delete, &table, chunk);
                 query.execute().await.map_err(|source| SinkError::Query {
                     what: "delete the rows of forgotten users",
                     source,
@@ -287,18 +290,10 @@ impl ClickHouseSink {
         for table in self.user_tables() {
             let mut rows = 0;
             let ids = self.ids_in(&table, user_ids);
+            let count = format!("SELECT count() FROM {}", table.name);
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                let sql = format!(
-                    "SELECT count() FROM {} WHERE {} IN ({})",
-                    table.name,
-                    table.column,
-                    placeholders(chunk.len())
-                );
-                let mut query = self.client.query(&sql);
-                for id in chunk {
-                    query = query.bind(id.as_str());
-                }
-                rows += query
+                rows += self
+                    .of_users(&count, &table, chunk)
                     .fetch_one::<u64>()
                     .await
                     .map_err(|source| SinkError::Query {
@@ -323,10 +318,4 @@ pub struct UserTable {
     pub column: &'static str,
     /// Whether that column holds the user's pseudonym rather than the id.
     pub pseudonymised: bool,
-}
-
-/// `?, ?, ...`: one bound (and escaped) value per id. An array bound as one value would do for
-/// `has()`, which scans the array for each row; `IN` builds a set once.
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
 }
