@@ -1,17 +1,28 @@
 //! `decode`: one Kafka payload in, one validated [`Event`] (or the reason it is not one) out.
 //!
 //! This is the per-record hot path, so a valid event allocates only for an order's items and
-//! for strings with escapes. serde makes one pass over the payload capturing each field as a raw
-//! slice; the fields are then read in the order of the contract's table (`event_id`, `type`,
-//! `user_id`, `ts`, `props`), and the first problem is the one reported.
+//! for strings with escapes. Two steps:
+//!
+//! 1. One pass of the scanner ([`super::scan`]) over the payload validates all of it as JSON
+//!    and captures the envelope's fields, and the props fields of the event's type, as slices
+//!    of it ([`Envelope`]); invalid JSON anywhere is reported before anything else.
+//! 2. The fields are read in the order of the contract's table (`event_id`, `type`,
+//!    `user_id`, `ts`, `props`, then the props in their order), and the first problem is the
+//!    one reported.
+//!
+//! Why not serde_json: capturing `&RawValue`s through it took a pass for the envelope, another
+//! for the props, and a parse of each field's slice; validating and capturing in one pass
+//! decodes an event in less than half the time (docs/performance.md). serde_json is still the
+//! tests' oracle of what is JSON.
 
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use super::json::{self, object, required, string, string_up_to, JsonType};
-use super::{props, DecodeError, Event, EventType};
+use super::json::{is_integer, required, string, string_up_to, wrong_type, JsonType};
+use super::props::{self, Props};
+use super::scan::{Raw, Scanner};
+use super::{DecodeError, Event, EventType};
 use crate::time::{EventTime, TimeError};
 
 /// The bounds a payload must keep, checked before and while decoding: the defences against
@@ -78,8 +89,10 @@ impl Default for DecodeLimits {
 ///
 /// Never panics, whatever the bytes. Rules the contract leaves open, decided here: a `null`
 /// field counts as absent; `props` is required for every type (each has a required prop);
-/// unknown fields are ignored in the envelope as in props; a field given twice in one object
-/// is invalid JSON, since which value is meant is ambiguous; `event_id` must not be empty.
+/// unknown fields are ignored in the envelope as in props; a field the decoder reads given
+/// twice in one object is invalid JSON, since which value is meant is ambiguous; `event_id`
+/// must not be empty. What is valid JSON is what `serde_json::Value` accepts, so a lone
+/// surrogate (`"\ud800"`) or 128 nested arrays are invalid anywhere, even in an unknown field.
 ///
 /// ```
 /// use portrait_core::event::{decode, DecodeLimits, EventKind};
@@ -103,13 +116,16 @@ pub fn decode<'a>(payload: &'a [u8], limits: &DecodeLimits) -> Result<Event<'a>,
     let text = std::str::from_utf8(payload).map_err(|error| DecodeError::InvalidJson {
         message: format!("not UTF-8: {error}"),
     })?;
-    let envelope: Envelope<'a> = object(text, "event")?;
+    // Filled in place: the envelope is a few hundred bytes, which a return would copy.
+    let mut envelope = Envelope::default();
+    envelope.scan(text)?;
 
-    let event_id = required(envelope.event_id, "event_id", |raw, path| {
-        event_id(raw, path, limits.max_string_bytes)
+    let [event_id, event_type, user_id, ts, props] = envelope.values;
+    let event_id = required(event_id, "event_id", |raw, path| {
+        self::event_id(raw, path, limits.max_string_bytes)
     })?;
-    let event_type = required(envelope.event_type, "type", event_type)?;
-    let user_id = required(envelope.user_id, "user_id", string)?;
+    let event_type = required(event_type, "type", self::event_type)?;
+    let user_id = required(user_id, "user_id", string)?;
     if user_id.is_empty() {
         return Err(DecodeError::EmptyUserId);
     }
@@ -119,9 +135,10 @@ pub fn decode<'a>(payload: &'a [u8], limits: &DecodeLimits) -> Result<Event<'a>,
             limit: limits.max_user_id_bytes,
         });
     }
-    let ts = required(envelope.ts, "ts", timestamp)?;
-    let props = envelope.props.ok_or(DecodeError::MissingField("props"))?;
-    let kind = props::decode(event_type, props, limits)?;
+    let ts = required(ts, "ts", timestamp)?;
+    let kind = required(props, "props", |raw, _| {
+        props::decode(event_type, raw, &envelope.props, limits)
+    })?;
     Ok(Event {
         event_id,
         user_id,
@@ -130,20 +147,61 @@ pub fn decode<'a>(payload: &'a [u8], limits: &DecodeLimits) -> Result<Event<'a>,
     })
 }
 
-/// The envelope on the wire; each field a raw slice of the payload (see [`super::json`]).
-#[derive(Deserialize)]
-#[serde(bound(deserialize = "'de: 'a"))]
+/// The envelope's fields, in the order producers write them (the contract's), which is the
+/// order [`Scanner::object`] finds fastest.
+const FIELDS: [&str; 5] = ["event_id", "type", "user_id", "ts", "props"];
+const TYPE: usize = 1;
+const PROPS: usize = 4;
+
+/// The envelope as the scan found it: each field's value (`null` included), not yet read.
+#[derive(Debug, Default)]
 struct Envelope<'a> {
-    event_id: Option<&'a RawValue>,
-    #[serde(rename = "type")]
-    event_type: Option<&'a RawValue>,
-    user_id: Option<&'a RawValue>,
-    ts: Option<&'a RawValue>,
-    props: Option<&'a RawValue>,
+    /// Indexed as [`FIELDS`].
+    values: [Option<Raw<'a>>; FIELDS.len()],
+    /// The fields of `props`, if the scan could capture them: when `type` came first.
+    props: Props<'a>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Validates the whole payload and captures its envelope and props fields, or fails with
+    /// [`DecodeError::InvalidJson`], or with [`DecodeError::WrongType`] for JSON that is not an
+    /// object.
+    fn scan(&mut self, text: &'a str) -> Result<(), DecodeError> {
+        let mut scanner = Scanner::new(text);
+        if !scanner.at_object() {
+            let value = scanner.value()?;
+            scanner.end()?;
+            return Err(wrong_type(value, "event", "an object"));
+        }
+        // The type named so far, read early so that props can be captured in the same pass.
+        // Only a plain string is read here; anything else is left to the reading, which
+        // reports it (and then has no use for the props).
+        let mut event_type = None;
+        scanner.object(&FIELDS, |scanner, index| {
+            let Some(index) = index else {
+                return Ok(scanner.value().map(drop)?);
+            };
+            let value = match event_type {
+                Some(event_type) if index == PROPS && scanner.at_object() => {
+                    self.props.capture(scanner, event_type)?
+                }
+                _ => scanner.value()?,
+            };
+            if index == TYPE && value.kind == JsonType::String && !value.escaped {
+                event_type = EventType::parse(&value.text[1..value.text.len() - 1]);
+            }
+            if self.values[index].replace(value).is_some() {
+                return Err(DecodeError::duplicate_field(FIELDS[index]));
+            }
+            Ok(())
+        })?;
+        scanner.end()?;
+        Ok(())
+    }
 }
 
 fn event_id<'a>(
-    raw: &'a RawValue,
+    raw: Raw<'a>,
     path: &'static str,
     max_bytes: usize,
 ) -> Result<Cow<'a, str>, DecodeError> {
@@ -157,28 +215,28 @@ fn event_id<'a>(
     Ok(id)
 }
 
-fn event_type(raw: &RawValue, path: &'static str) -> Result<EventType, DecodeError> {
+fn event_type(raw: Raw<'_>, path: &'static str) -> Result<EventType, DecodeError> {
     let name = string(raw, path)?;
     EventType::parse(&name).ok_or_else(|| DecodeError::UnknownType(name.into_owned()))
 }
 
 /// `ts`: an RFC 3339 string or integer epoch milliseconds, within [`EventTime::MIN`]..=`MAX`.
-fn timestamp(raw: &RawValue, path: &'static str) -> Result<EventTime, DecodeError> {
-    let text = raw.get();
-    let parsed = match JsonType::of(text) {
+fn timestamp(raw: Raw<'_>, path: &'static str) -> Result<EventTime, DecodeError> {
+    let parsed = match raw.kind {
         JsonType::String => EventTime::parse_rfc3339(&string(raw, path)?),
-        JsonType::Number if text.contains(['.', 'e', 'E']) => Err(TimeError::NotAnInteger),
-        JsonType::Number => text
+        JsonType::Number if !is_integer(raw.text) => Err(TimeError::NotAnInteger),
+        JsonType::Number => raw
+            .text
             .parse()
             .map_err(|_| TimeError::OutOfRange)
             .and_then(EventTime::try_from_millis),
         _ => {
             let expected = "an RFC 3339 string or integer epoch milliseconds";
-            return Err(json::wrong_type(text, path, expected));
+            return Err(wrong_type(raw, path, expected));
         }
     };
     parsed.map_err(|problem| DecodeError::BadTimestamp {
-        text: text.to_owned(),
+        text: raw.text.to_owned(),
         problem,
     })
 }

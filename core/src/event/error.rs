@@ -4,6 +4,7 @@
 //! stable snake_case [`reason`](DecodeError::reason) code for the dead-letter table and the
 //! dead-letter metric. Codes are an interface: dashboards group by them, so never rename one.
 
+use super::scan::JsonError;
 use crate::time::TimeError;
 
 /// A payload that does not satisfy the event contract.
@@ -13,7 +14,8 @@ pub enum DecodeError {
     #[error("payload is {size} bytes, over the limit of {limit} bytes")]
     PayloadTooLarge { size: usize, limit: usize },
 
-    /// Not UTF-8, not JSON, or JSON with a duplicated field.
+    /// Not UTF-8, not JSON (as serde_json's `Value` has it), or JSON with a field given twice
+    /// in an object the decoder reads.
     #[error("payload is not valid JSON: {message}")]
     InvalidJson { message: String },
 
@@ -147,9 +149,18 @@ impl DecodeError {
         }
     }
 
-    /// An [`InvalidJson`](DecodeError::InvalidJson) carrying serde's message, which names the
-    /// line and column.
-    pub(crate) fn invalid_json(error: serde_json::Error) -> Self {
+    /// An [`InvalidJson`](DecodeError::InvalidJson) for a field given twice in one object, which
+    /// JSON allows but leaves ambiguous; `path` as in [`field`](DecodeError::field).
+    pub(crate) fn duplicate_field(path: &str) -> Self {
+        DecodeError::InvalidJson {
+            message: format!("duplicate field `{path}`"),
+        }
+    }
+}
+
+/// The scanner's syntax errors, which name the byte offset.
+impl From<JsonError> for DecodeError {
+    fn from(error: JsonError) -> Self {
         DecodeError::InvalidJson {
             message: error.to_string(),
         }

@@ -7,9 +7,9 @@
 //! written as JSON Schema in `schemas/events.schema.json`; `tests/event_contract.rs` checks
 //! that the two agree.
 //!
-//! Layout: `decode` (envelope and entry point) → `props` (per type) → `json` (reading one
-//! field) and `money` (cents from decimal text); `model` holds the typed event, `names` the
-//! closed sets, `error` the reasons.
+//! Layout: `decode` (envelope and entry point) → `scan` (the one pass over the JSON) →
+//! `props` (per type) → `json` (reading one field) and `money` (cents from decimal text);
+//! `model` holds the typed event, `names` the closed sets, `error` the reasons.
 
 mod decode;
 mod error;
@@ -18,6 +18,7 @@ mod model;
 mod money;
 mod names;
 mod props;
+mod scan;
 
 pub use decode::{decode, DecodeLimits};
 pub use error::DecodeError;

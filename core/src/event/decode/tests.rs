@@ -45,7 +45,11 @@ fn with(mut event: Value, path: &str, value: Option<Value>) -> Value {
 }
 
 fn error_of(event: &Value) -> DecodeError {
-    decode(event.to_string().as_bytes(), &DecodeLimits::default()).unwrap_err()
+    error_of_text(&event.to_string())
+}
+
+fn error_of_text(payload: &str) -> DecodeError {
+    decode(payload.as_bytes(), &DecodeLimits::default()).unwrap_err()
 }
 
 #[test]
@@ -376,7 +380,7 @@ fn a_json_array_is_not_read_as_an_event_by_position() {
 }
 
 #[test]
-fn invalid_json_carries_serdes_position() {
+fn invalid_json_carries_the_byte_offset() {
     for payload in [
         &b"{\"event_id\":\"e1\","[..],
         b"",
@@ -388,7 +392,7 @@ fn invalid_json_carries_serdes_position() {
         assert_eq!(error.reason(), "invalid_json", "{error}");
     }
     let error = decode(b"{\"event_id\":\"e1\"", &DecodeLimits::default()).unwrap_err();
-    assert!(error.to_string().contains("line 1 column 16"), "{error}");
+    assert!(error.to_string().contains("at byte 16"), "{error}");
 }
 
 #[test]
@@ -407,6 +411,131 @@ fn a_field_given_twice_is_invalid_json() {
         error.to_string().contains("duplicate field `event_id`"),
         "{error}"
     );
+}
+
+#[test]
+fn a_props_field_given_twice_is_invalid_json_if_the_type_reads_it() {
+    let twice = |props: &str| {
+        format!(r#"{{"event_id":"e1","type":"page_view","user_id":"u1","ts":0,"props":{props}}}"#)
+    };
+    let error = error_of_text(&twice(r#"{"page":"/a","dwell_ms":1,"page":"/b"}"#));
+    assert_eq!(
+        error,
+        DecodeError::InvalidJson {
+            message: "duplicate field `props.page`".into()
+        }
+    );
+    // A null counts as given.
+    let error = error_of_text(&twice(r#"{"page":"/a","category":null,"category":"x"}"#));
+    assert_eq!(
+        error.to_string(),
+        "payload is not valid JSON: duplicate field `props.category`"
+    );
+    // `query` is no page view's field: ignored, twice or not.
+    let payload = twice(r#"{"page":"/a","query":"q","query":"r"}"#);
+    assert!(decode(payload.as_bytes(), &DecodeLimits::default()).is_ok());
+    // The envelope's problems come first, in the contract's order.
+    let payload = twice(r#"{"page":"/a","page":"/b"}"#).replace(r#""u1""#, r#""""#);
+    assert_eq!(error_of_text(&payload), DecodeError::EmptyUserId);
+}
+
+#[test]
+fn an_item_field_given_twice_is_invalid_json() {
+    let payload = order_event()
+        .to_string()
+        .replace(r#""qty":1"#, r#""qty":1,"qty":2"#);
+    assert_eq!(
+        error_of_text(&payload).to_string(),
+        "payload is not valid JSON: duplicate field `props.items[].qty`"
+    );
+}
+
+#[test]
+fn fields_are_found_in_any_order_and_through_escapes() {
+    let in_order = order_event().to_string();
+    let expected = decode(in_order.as_bytes(), &DecodeLimits::default()).unwrap();
+    // `props` before `type`, the props' and the item's fields reversed, keys escaped.
+    let payloads = [
+        r#"{"props":{"items":[{"qty":1,"price":12.5,"category":"shoes"}],"amount":12.5,"order_id":"A1"},
+            "ts":1714564800000,"user_id":"u1","type":"order","event_id":"o1"}"#,
+        r#"{"\u0065vent_id":"o1","typ\u0065":"order","user_id":"u1","ts":1714564800000,
+            "props":{"order\u005fid":"A1","amount":12.5,"items":[{"c\u0061tegory":"shoes","price":12.5,"qty":1}]}}"#,
+        r#"{"event_id" : "o1" , "type" : "ord\u0065r" , "user_id":"u1", "ts":1714564800000,
+            "props" : { "order_id" : "A1" , "amount" : 12.5 , "items" : [ { "category" : "shoes" , "price" : 12.5 , "qty" : 1 } ] } }"#,
+    ];
+    for payload in payloads {
+        let event = decode(payload.as_bytes(), &DecodeLimits::default()).unwrap();
+        assert_eq!(event, expected, "{payload}");
+    }
+    // A duplicate is found when `props` is read after `type` too.
+    let twice = r#"{"props":{"query":"a","query":"b"},"event_id":"e1","type":"search","user_id":"u1","ts":0}"#;
+    assert_eq!(
+        error_of_text(twice).to_string(),
+        "payload is not valid JSON: duplicate field `props.query`"
+    );
+}
+
+#[test]
+fn invalid_json_anywhere_is_invalid_json_even_in_fields_nobody_reads() {
+    let unknown = |value: &str| {
+        page_view_event()
+            .to_string()
+            .replacen('{', &format!(r#"{{"unknown":{value},"#), 1)
+    };
+    for value in [
+        r#""\ud800""#,
+        r#""\udc00\ud800""#,
+        r#"{"a":["x\ud83d"]}"#,
+        r#"{"\ud800":1}"#,
+        r#""\x""#,
+        "[1,]",
+        "01",
+        "1.e5",
+        "\"tab\tinside\"",
+        "nulL",
+    ] {
+        let payload = unknown(value);
+        assert!(
+            serde_json::from_str::<Value>(&payload).is_err(),
+            "{payload}"
+        );
+        assert_eq!(
+            error_of_text(&payload).reason(),
+            "invalid_json",
+            "{payload}"
+        );
+    }
+    for value in [
+        r#""\ud83d\ude00""#,
+        "1e400",
+        "-0.0e-0",
+        r#"{"a":{"a":1,"a":2}}"#,
+    ] {
+        let payload = unknown(value);
+        assert!(
+            decode(payload.as_bytes(), &DecodeLimits::default()).is_ok(),
+            "{payload}"
+        );
+    }
+}
+
+#[test]
+fn nesting_deeper_than_serde_json_allows_is_invalid_json() {
+    // The event object is one level, so an unknown field can nest 126 more.
+    for (depth, valid) in [(126, true), (127, false), (10_000, false)] {
+        let value = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let payload =
+            page_view_event()
+                .to_string()
+                .replacen('{', &format!(r#"{{"unknown":{value},"#), 1);
+        let decoded = decode(payload.as_bytes(), &DecodeLimits::default());
+        assert_eq!(decoded.is_ok(), valid, "{depth}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&payload).is_ok(),
+            valid,
+            "{depth}"
+        );
+    }
 }
 
 #[test]
@@ -1234,11 +1363,12 @@ fn honours(event: &Event<'_>, limits: &DecodeLimits) -> Result<(), TestCaseError
     Ok(())
 }
 
-/// Decodes `payload` under the default and the [`TIGHT`] limits: neither panics, each accepted
-/// event honours its limits, and the tight limits only ever add a limit violation: an event
+/// Decodes `payload` under the default and the [`TIGHT`] limits: neither panics, the default
+/// says `invalid_json` exactly when serde_json does, each accepted event honours its limits, and the tight limits only ever add a limit violation: an event
 /// both accept is the same event, and one only the default accepts fails a limit.
 fn check(payload: &[u8]) -> Result<(), TestCaseError> {
     let default = decode(payload, &DecodeLimits::default());
+    agrees_with_serde_json(payload, &default)?;
     let tight = decode(payload, &TIGHT);
     if let Ok(event) = &default {
         honours(event, &DecodeLimits::default())?;
@@ -1257,6 +1387,173 @@ fn check(payload: &[u8]) -> Result<(), TestCaseError> {
         (Err(_), Err(_)) => {}
     }
     Ok(())
+}
+
+/// serde_json's reading of a payload: the oracle for what is JSON. It checks what
+/// `serde_json::Value` checks (grammar, escapes, surrogates, UTF-8, nesting depth) and also
+/// notes whether some object gives a key twice, which `Value` accepts (the last one wins).
+struct Json {
+    duplicate_keys: bool,
+}
+
+impl Json {
+    const SCALAR: Json = Json {
+        duplicate_keys: false,
+    };
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Json, E> {
+        Ok(Json::SCALAR)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Json, E> {
+        Ok(Json::SCALAR)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Json, E> {
+        Ok(Json::SCALAR)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Json, E> {
+        Ok(Json::SCALAR)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Json, E> {
+        Ok(Json::SCALAR)
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::SCALAR)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut duplicate_keys = false;
+        while let Some(element) = seq.next_element::<Json>()? {
+            duplicate_keys |= element.duplicate_keys;
+        }
+        Ok(Json { duplicate_keys })
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut keys = std::collections::HashSet::new();
+        let mut duplicate_keys = false;
+        while let Some(key) = map.next_key::<String>()? {
+            duplicate_keys |= !keys.insert(key);
+            duplicate_keys |= map.next_value::<Json>()?.duplicate_keys;
+        }
+        Ok(Json { duplicate_keys })
+    }
+}
+
+/// `decoded` (under the default limits) is `invalid_json` exactly when serde_json finds that
+/// `payload` is not JSON, or when it gives a field the decoder reads twice.
+fn agrees_with_serde_json(
+    payload: &[u8],
+    decoded: &Result<Event<'_>, DecodeError>,
+) -> Result<(), TestCaseError> {
+    let message = match decoded {
+        Err(DecodeError::InvalidJson { message }) => Some(message),
+        _ => None,
+    };
+    let oracle = serde_json::from_slice::<Json>(payload);
+    // The oracle is `Value`'s verdict, with duplicate keys noted.
+    prop_assert_eq!(
+        oracle.is_ok(),
+        serde_json::from_slice::<Value>(payload).is_ok()
+    );
+    match oracle {
+        Ok(Json {
+            duplicate_keys: false,
+        }) => prop_assert!(message.is_none(), "{:?}", decoded),
+        // Where it reads the object, the decoder rejects a field given twice: that is then
+        // its only reason to call the payload invalid.
+        Ok(Json {
+            duplicate_keys: true,
+        }) => {
+            if let Some(message) = message {
+                prop_assert!(message.starts_with("duplicate field"), "{}", message);
+            }
+        }
+        // `Value` holds a number as an `f64`, so it rejects one that overflows it (`1e400`);
+        // JSON's grammar sets no such limit, and the decoder reads numbers from their text.
+        Err(error) if error.to_string().starts_with("number out of range") => {}
+        Err(error) => prop_assert!(message.is_some(), "serde_json: {}; {:?}", error, decoded),
+    }
+    Ok(())
+}
+
+/// Bits of JSON text, right and wrong, for [`json_like_text`].
+const JSON_TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    " ",
+    "\t",
+    "\"a\"",
+    "\"\"",
+    "\"event_id\"",
+    "\"type\"",
+    "\"user_id\"",
+    "\"ts\"",
+    "\"props\"",
+    "\"page\"",
+    "\"query\"",
+    "\"items\"",
+    "\"price\"",
+    "\"search\"",
+    "\"page_view\"",
+    "\"order\"",
+    "\"e\\u0076ent_id\"",
+    "\"\\ud83d\\ude00\"",
+    "\"\\ud800\"",
+    "\"\\udc00\"",
+    "\"\\ud800\\u0041\"",
+    "\"\\u00e9\"",
+    "\"\\u12\"",
+    "\"\\q\"",
+    "\"\\n\"",
+    "\"\u{1}\"",
+    "\"用户\"",
+    "0",
+    "-0",
+    "01",
+    "1.",
+    "1.5e+3",
+    "-2.25",
+    "1e400",
+    "12345678901234567890",
+    "true",
+    "false",
+    "null",
+    "nul",
+    "tru",
+    "-",
+    "NOON",
+    "\"2024-05-01T12:00:00Z\"",
+];
+
+/// Text made of [`JSON_TOKENS`]: mostly invalid JSON, now and then valid, often close to both.
+fn json_like_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(JSON_TOKENS), 0..40)
+        .prop_map(|tokens| tokens.concat().replace("NOON", &NOON.to_string()))
 }
 
 /// A JSON number as text, of any size and precision, including what no `f64` holds (`1e400`,
@@ -1344,6 +1641,19 @@ proptest! {
         let payload = order_event().to_string();
         let prefix = &payload.as_bytes()[..cut % payload.len()];
         prop_assert_eq!(decode(prefix, &DecodeLimits::default()).unwrap_err().reason(), "invalid_json");
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(10_000))]
+
+    #[test]
+    fn json_like_text_is_invalid_json_exactly_when_serde_json_says_so(text in json_like_text()) {
+        check(text.as_bytes())?;
+        // The same text as the value of an unknown field of a valid event.
+        let event = page_view_event().to_string();
+        let wrapped = event.replacen('{', &format!("{{\"unknown\":{text},"), 1);
+        check(wrapped.as_bytes())?;
     }
 }
 
