@@ -518,9 +518,8 @@ async fn a_repeated_alert_appears_once_in_the_unique_view() {
     .await;
 }
 
-/// Readiness fails until `migrate` has run, naming the tables that are missing; a write to an
-/// unmigrated database fails on the first table it writes, with the row count and ClickHouse's
-/// message.
+/// Each archived column lands as written, `day` is the event's UTC day, and an event written
+/// twice is one row.
 #[tokio::test]
 async fn archived_events_land_with_their_day_and_a_repeat_collapses() {
     on_fresh_database("sink_events", |config| async move {
@@ -550,7 +549,9 @@ async fn archived_events_land_with_their_day_and_a_repeat_collapses() {
         ];
         // Written twice, as a replay after a lost commit would.
         for _ in 0..2 {
-            sink.write_events(&rows).await.expect("archive the events");
+            sink.write_events(rows.clone().into_iter())
+                .await
+                .expect("archive the events");
         }
 
         let archived = select_json(&config, "SELECT * FROM events FINAL ORDER BY event_id").await;
@@ -578,6 +579,9 @@ async fn archived_events_land_with_their_day_and_a_repeat_collapses() {
     .await;
 }
 
+/// Readiness fails until `migrate` has run, naming the tables that are missing; a write to an
+/// unmigrated database fails on the first table it writes, with the row count and ClickHouse's
+/// message.
 #[tokio::test]
 async fn an_unmigrated_database_is_not_ready_and_refuses_writes() {
     on_fresh_database("sink_unmigrated", |config| async move {

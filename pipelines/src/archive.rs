@@ -78,37 +78,35 @@ impl EventArchive {
     /// pseudonyms when there is a `pseudonymiser`. Computed here, at write time, not as events
     /// arrive: the hot path stays free of hashing. A user's key is computed once per call
     /// (a user's events cluster in a chunk); an event id's is one HMAC per event.
+    ///
+    /// Lent one at a time, for the insert to serialize as they come, rather than collected.
     pub fn rows<'a>(
         &'a self,
         topics: &'a [String],
-        pseudonymiser: Option<&Pseudonymiser>,
-    ) -> Vec<EventRow<'a>> {
+        pseudonymiser: Option<&'a Pseudonymiser>,
+    ) -> impl ExactSizeIterator<Item = EventRow<'a>> + 'a {
         let text = |range: &Range<usize>| &self.text[range.clone()];
         let mut user_keys: HashMap<&str, Pseudonym> = HashMap::new();
-        self.events
-            .iter()
-            .map(|event| EventRow {
-                user_key: match pseudonymiser {
-                    Some(p) => *user_keys
-                        .entry(text(&event.user_id))
-                        .or_insert_with_key(|user_id| p.pseudonym(user_id)),
-                    None => Pseudonym::NONE,
-                },
-                event_key: Pseudonymiser::pseudonym_of(pseudonymiser, text(&event.event_id)),
-                event_id: text(&event.event_id),
-                user_id: text(&event.user_id),
-                category: text(&event.category),
-                page: text(&event.page),
-                // Cents are exact in an f64 far beyond the amounts the decoder accepts
-                // (docs/security.md), and one division rounds once, as SQL's `/ 100` would.
-                amount: event.amount_cents as f64 / 100.0,
-                topic: &topics[event.topic],
-                partition: u32::try_from(event.partition)
-                    .expect("Kafka partitions are not negative"),
-                offset: u64::try_from(event.offset).expect("Kafka offsets are not negative"),
-                ..EventRow::at(event.event_type, event.ts_ms)
-            })
-            .collect()
+        self.events.iter().map(move |event| EventRow {
+            user_key: match pseudonymiser {
+                Some(p) => *user_keys
+                    .entry(text(&event.user_id))
+                    .or_insert_with_key(|user_id| p.pseudonym(user_id)),
+                None => Pseudonym::NONE,
+            },
+            event_key: Pseudonymiser::pseudonym_of(pseudonymiser, text(&event.event_id)),
+            event_id: text(&event.event_id),
+            user_id: text(&event.user_id),
+            category: text(&event.category),
+            page: text(&event.page),
+            // Cents are exact in an f64 far beyond the amounts the decoder accepts
+            // (docs/security.md), and one division rounds once, as SQL's `/ 100` would.
+            amount: event.amount_cents as f64 / 100.0,
+            topic: &topics[event.topic],
+            partition: u32::try_from(event.partition).expect("Kafka partitions are not negative"),
+            offset: u64::try_from(event.offset).expect("Kafka offsets are not negative"),
+            ..EventRow::at(event.event_type, event.ts_ms)
+        })
     }
 
     /// Forgets the events of `partition`, which this process no longer holds: their next
@@ -168,7 +166,7 @@ mod tests {
                 r#"{"event_id":"e2","user_id":"u1","type":"order","ts":"2024-05-02T00:00:00Z","props":{"order_id":"o1","amount":129.9}}"#,
             ),
         );
-        let rows = archive.rows(&topics, None);
+        let rows: Vec<EventRow> = archive.rows(&topics, None).collect();
         assert_eq!(
             rows,
             vec![
@@ -206,11 +204,7 @@ mod tests {
             archive.push(0, partition, 0, &event(&json));
         }
         archive.forget(0);
-        let ids: Vec<&str> = archive
-            .rows(&topics, None)
-            .iter()
-            .map(|r| r.event_id)
-            .collect();
+        let ids: Vec<&str> = archive.rows(&topics, None).map(|r| r.event_id).collect();
         assert_eq!(ids, ["b"]);
         archive.forget(1);
         assert!(archive.is_empty());
@@ -227,11 +221,7 @@ mod tests {
             archive.push(0, 0, 0, &event(&json));
         }
         assert!(archive.forget_user("u1"));
-        let ids: Vec<&str> = archive
-            .rows(&topics, None)
-            .iter()
-            .map(|r| r.event_id)
-            .collect();
+        let ids: Vec<&str> = archive.rows(&topics, None).map(|r| r.event_id).collect();
         assert_eq!(ids, ["b", "d"]);
         assert!(!archive.forget_user("u1"), "nothing left of u1");
     }

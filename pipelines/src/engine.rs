@@ -409,11 +409,7 @@ impl Engine {
         let payload = record.payload.unwrap_or_default();
         let rejection = match decode(payload, &self.limits) {
             Ok(event) if record.key == Some(event.user_id.as_bytes()) => {
-                let topic = self
-                    .topics
-                    .iter()
-                    .position(|t| t == record.topic)
-                    .expect("records come from subscribed topics");
+                let topic = record.topic_index;
                 let shard = self
                     .shards
                     .get_mut(&record.partition)
@@ -476,13 +472,12 @@ impl Engine {
         let Some(archive) = self.archive.as_ref().filter(|archive| !archive.is_empty()) else {
             return;
         };
-        let rows = archive.rows(&self.topics, self.sink.pseudonymiser());
         retry("writing events to ClickHouse", || {
-            self.sink.write_events(&rows)
+            let rows = archive.rows(&self.topics, self.sink.pseudonymiser());
+            self.sink.write_events(rows)
         })
         .await;
-        self.summary.archived += rows.len() as u64;
-        drop(rows);
+        self.summary.archived += archive.len() as u64;
         if let Some(archive) = &mut self.archive {
             archive.clear();
         }

@@ -151,7 +151,7 @@ impl ClickHouseSink {
             .iter()
             .map(|&user_id| TombstoneRow { user_id })
             .collect();
-        self.insert::<TombstoneRow<'_>>(FORGOTTEN, &rows).await
+        self.insert::<TombstoneRow<'_>, _>(FORGOTTEN, &rows).await
     }
 
     /// The tombstones written at or after `since` (epoch seconds), or all of them. One range

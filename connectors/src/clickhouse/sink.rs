@@ -31,6 +31,7 @@
 //! `dead_letters` is an append-only log and may then hold a repeat, which its table
 //! documentation allows (count `uniqExact(topic, partition, offset)`). See `docs/storage.md`.
 
+use std::borrow::Borrow;
 use std::time::Duration;
 
 use clickhouse::{Client, Row, RowWrite};
@@ -162,17 +163,24 @@ impl ClickHouseSink {
     /// Writes the batch: one insert per non-empty table, dead letters, then states, then
     /// profiles, then alerts. On error, retry the whole batch (see the module documentation).
     pub async fn write(&self, batch: &SinkBatch<'_>) -> Result<(), SinkError> {
-        self.insert::<DeadLetterRow<'_>>(DEAD_LETTERS, batch.dead_letters)
+        self.insert::<DeadLetterRow<'_>, _>(DEAD_LETTERS, batch.dead_letters)
             .await?;
-        self.insert::<AlertRow<'_>>(ALERTS, batch.alerts).await?;
-        self.insert::<StateRow>(STATES, batch.states).await?;
-        self.insert::<ProfileRow<'_>>(PROFILES, batch.profiles)
+        self.insert::<AlertRow<'_>, _>(ALERTS, batch.alerts).await?;
+        self.insert::<StateRow, _>(STATES, batch.states).await?;
+        self.insert::<ProfileRow<'_>, _>(PROFILES, batch.profiles)
             .await
     }
 
     /// Archives `events`; nothing at all when there are none. On error, retry them all.
-    pub async fn write_events(&self, events: &[EventRow<'_>]) -> Result<(), SinkError> {
-        self.insert::<EventRow<'_>>(EVENTS, events).await
+    ///
+    /// The rows are taken from an iterator, serialized as they come: the archive writes a
+    /// quarter of a million at a time, which collected first would take tens of megabytes,
+    /// mapped and faulted in afresh for every write (docs/performance.md).
+    pub async fn write_events<'e>(
+        &self,
+        events: impl ExactSizeIterator<Item = EventRow<'e>>,
+    ) -> Result<(), SinkError> {
+        self.insert::<EventRow<'_>, _>(EVENTS, events).await
     }
 
     /// The latest state of every user of source partition `partition`, in no particular
@@ -190,18 +198,27 @@ impl ClickHouseSink {
             .map_err(|source| SinkError::ReadStates { partition, source })
     }
 
-    /// One `INSERT` of `rows` into `table`; nothing at all when `rows` is empty.
-    pub(super) async fn insert<R: Row + RowWrite>(
+    /// One `INSERT` of `rows` (values or references to them) into `table`; nothing at all
+    /// when `rows` is empty.
+    pub(super) async fn insert<'v, R, I>(
         &self,
         table: &'static str,
-        rows: &[R::Value<'_>],
-    ) -> Result<(), SinkError> {
-        if rows.is_empty() {
+        rows: I,
+    ) -> Result<(), SinkError>
+    where
+        R: Row + RowWrite,
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator,
+        I::Item: Borrow<R::Value<'v>>,
+    {
+        let rows = rows.into_iter();
+        if rows.len() == 0 {
             return Ok(());
         }
+        let count = rows.len();
         let error = |source| SinkError::Insert {
             table,
-            rows: rows.len(),
+            rows: count,
             source,
         };
         let mut insert = self
@@ -211,7 +228,7 @@ impl ClickHouseSink {
             .map_err(error)?
             .with_timeouts(Some(INSERT_TIMEOUT), Some(INSERT_TIMEOUT));
         for row in rows {
-            insert.write(row).await.map_err(error)?;
+            insert.write(row.borrow()).await.map_err(error)?;
         }
         insert.end().await.map_err(error)
     }

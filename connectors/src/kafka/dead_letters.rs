@@ -17,6 +17,8 @@
 //! partitioned by the original key like any keyed topic, so its partition numbers need not
 //! match the source's: the source partition is in the headers.
 
+use std::sync::OnceLock;
+
 use rdkafka::message::{Header, OwnedHeaders};
 
 use super::config::KafkaConfig;
@@ -32,14 +34,21 @@ const SOURCE_OFFSET: &str = "portrait.source.offset";
 
 /// Sends dead letters to a Kafka topic, with the same durable, idempotent producer settings
 /// as [`Producer`].
+///
+/// The producer is created on the first letter. Most runs send none, and an idle librdkafka
+/// producer is not free: its polling thread took 2.6% of a replay's CPU (docs/performance.md).
+/// Its settings are checked when this is created, so a bad one still fails at start.
 pub struct DeadLetterProducer {
-    producer: Producer,
+    config: KafkaConfig,
+    producer: OnceLock<Producer>,
 }
 
 impl DeadLetterProducer {
     pub fn new(config: &KafkaConfig) -> Result<Self, ProduceError> {
+        Producer::check(config)?;
         Ok(Self {
-            producer: Producer::new(config)?,
+            config: config.clone(),
+            producer: OnceLock::new(),
         })
     }
 
@@ -48,10 +57,18 @@ impl DeadLetterProducer {
     /// written; sending the whole slice again then repeats those, which a dead-letter topic
     /// tolerates (the coordinates in the headers tell repeats apart).
     pub async fn send(&self, topic: &str, letters: &[DeadLetter]) -> Result<(), ProduceError> {
-        self.producer
+        self.producer()?
             .send_messages::<_, &[u8], &[u8]>(topic, letters, |_| {})
             .await
             .map(drop)
+    }
+
+    fn producer(&self) -> Result<&Producer, ProduceError> {
+        if let Some(producer) = self.producer.get() {
+            return Ok(producer);
+        }
+        let created = Producer::new(&self.config)?;
+        Ok(self.producer.get_or_init(|| created))
     }
 }
 

@@ -15,6 +15,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message as _, OwnedHeaders, ToBytes};
 use rdkafka::producer::future_producer::OwnedDeliveryResult;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
 
 use super::config::KafkaConfig;
 
@@ -63,6 +64,37 @@ fn partition_name(partition: i32) -> String {
     }
 }
 
+/// The producer's librdkafka settings: `config`'s, with the durability settings and the
+/// throughput defaults of [`Producer::new`].
+fn settings(config: &KafkaConfig) -> ClientConfig {
+    let mut client = config.client_config();
+    client
+        // Java's default partitioner for keyed messages; random for unkeyed ones.
+        .set("partitioner", "murmur2_random")
+        // Written means written to every in-sync replica.
+        .set("acks", "all")
+        // Retries neither duplicate nor reorder messages within a partition.
+        .set("enable.idempotence", "true");
+    // Wait a little to fill large batches: bulk loads, not latency, are the use.
+    for (key, value) in [
+        ("linger.ms", "20"),
+        ("batch.num.messages", "10000"),
+        ("batch.size", "1048576"),
+    ] {
+        if !config.properties.contains_key(key) {
+            client.set(key, value);
+        }
+    }
+    client
+}
+
+fn client_error(config: &KafkaConfig, source: KafkaError) -> ProduceError {
+    ProduceError::Client {
+        brokers: config.brokers.clone(),
+        source: source.into(),
+    }
+}
+
 /// Sends keyed messages and waits for every delivery report.
 pub struct Producer {
     inner: FutureProducer,
@@ -74,32 +106,22 @@ impl Producer {
     /// throughput settings are defaults: `kafka.properties` may override them (a fault test
     /// writes one message per batch, for instance).
     pub fn new(config: &KafkaConfig) -> Result<Self, ProduceError> {
-        let mut client = config.client_config();
-        client
-            // Java's default partitioner for keyed messages; random for unkeyed ones.
-            .set("partitioner", "murmur2_random")
-            // Written means written to every in-sync replica.
-            .set("acks", "all")
-            // Retries neither duplicate nor reorder messages within a partition.
-            .set("enable.idempotence", "true");
-        // Wait a little to fill large batches: bulk loads, not latency, are the use.
-        for (key, value) in [
-            ("linger.ms", "20"),
-            ("batch.num.messages", "10000"),
-            ("batch.size", "1048576"),
-        ] {
-            if !config.properties.contains_key(key) {
-                client.set(key, value);
-            }
-        }
-        let inner = client.create().map_err(|source| ProduceError::Client {
-            brokers: config.brokers.clone(),
-            source: source.into(),
-        })?;
+        let inner = settings(config)
+            .create()
+            .map_err(|source| client_error(config, source))?;
         Ok(Self {
             inner,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         })
+    }
+
+    /// Fails as [`Self::new`] would on settings librdkafka rejects, without creating a client
+    /// (which starts threads and connects): for producers created only once needed.
+    pub fn check(config: &KafkaConfig) -> Result<(), ProduceError> {
+        settings(config)
+            .create_native_config()
+            .map(drop)
+            .map_err(|source| client_error(config, source))
     }
 
     /// Bounds the deliveries awaited at once (at least 1).
