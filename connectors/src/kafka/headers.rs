@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
+use super::queue::QueuedMessage;
 
 /// The headers of one consumed message, borrowed from its batch like the key and payload.
 ///
@@ -12,21 +12,16 @@ use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
 /// the pipeline's input has none to read, so doing it for every message would cost a few
 /// percent of the CPU for nothing (docs/performance.md).
 #[derive(Clone, Copy)]
-pub struct Headers<'a>(&'a BorrowedMessage<'a>);
+pub struct Headers<'a>(&'a QueuedMessage);
 
 impl<'a> Headers<'a> {
-    pub(crate) fn new(message: &'a BorrowedMessage<'a>) -> Self {
+    pub(crate) fn new(message: &'a QueuedMessage) -> Self {
         Self(message)
     }
 
     /// Every header as `(name, value)`, in order; a header sent without a value has `None`.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a [u8]>)> {
-        let headers = self.0.headers();
-        let count = headers.map_or(0, |h| h.count());
-        (0..count).filter_map(move |index| {
-            let header = headers?.try_get(index)?;
-            Some((header.key, header.value))
-        })
+        self.0.headers()
     }
 
     /// The value of the first header called `name`; `None` if there is no such header or it

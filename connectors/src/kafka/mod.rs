@@ -8,6 +8,8 @@
 //!   them override;
 //! - `source.rs`: the consumer group member: batches of borrowed records with their
 //!   coordinates, manual commits of explicit offsets;
+//! - `queue.rs`: the source's own librdkafka queue, which the assigned partitions' messages
+//!   are routed to and which hands them out a batch per call;
 //! - `headers.rs`: a consumed message's headers, borrowed like its key and payload;
 //! - `end_offsets.rs`: where the input ends when a bounded run starts (and a tansu quirk);
 //! - `offsets.rs`: what "next offset" and "end offset" mean, as types;
@@ -27,6 +29,7 @@ mod end_offsets;
 mod headers;
 mod offsets;
 mod producer;
+mod queue;
 mod source;
 
 pub use admin::{check_copartitioned, Admin, AdminError, NotCoPartitioned};

@@ -5,14 +5,18 @@
 //! `enable.auto.offset.store` are off): the consumer's position runs ahead of what the sinks
 //! acknowledged, so committing it could skip messages after a crash. See `docs/offsets.md`.
 
+use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::{FutureExt as _, StreamExt as _};
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, MessageStream, StreamConsumer,
+};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::types::{RDKafkaRespErr, RDKafkaTopic};
 use rdkafka::{ClientConfig, ClientContext, TopicPartitionList};
@@ -21,6 +25,7 @@ use super::config::{KafkaConfig, OffsetReset};
 use super::end_offsets;
 use super::headers::Headers;
 use super::offsets::{EndOffsets, NextOffsets};
+use super::queue::{MessageQueue, QueuedMessage};
 
 /// A failure of the source, with the topic, partition or group it concerns. The librdkafka
 /// error is the [`source`](std::error::Error::source), boxed because it is large and
@@ -87,6 +92,15 @@ pub enum SourceError {
         partitions: Vec<i32>,
         waited: Duration,
     },
+    #[error(
+        "message {topic}/{partition}@{offset} came through the consumer queue, not the source's \
+         own: its partition was assigned without being routed (a bug in Portrait)"
+    )]
+    Unrouted {
+        topic: String,
+        partition: i32,
+        offset: i64,
+    },
     #[error("cannot read the committed offsets of group {group} for {topic}")]
     Committed {
         group: String,
@@ -115,9 +129,13 @@ impl SourceError {
 }
 
 /// Callbacks librdkafka makes into the source: its log to `tracing`, offset resets counted,
-/// and revocations held for the engine (see [`Source::take_revoked`]).
+/// assigned partitions routed to the source's message queue, and revocations held for the
+/// engine (see [`Source::take_revoked`]).
 #[derive(Default)]
 pub struct SourceContext {
+    /// Where assigned partitions' messages go (`queue.rs`). Weak, because the queue must be
+    /// destroyed before the consumer: the source owns it and drops it first.
+    messages: OnceLock<Weak<MessageQueue>>,
     offset_resets: AtomicU64,
     /// The revocation the engine has not taken yet.
     revoked: Mutex<Option<Revoked>>,
@@ -182,8 +200,9 @@ impl ClientContext for SourceContext {
     }
 }
 
-/// Newly assigned partitions start at the group's committed offsets (librdkafka's default).
-/// A revocation is not released here: librdkafka lets the member keep the partitions until
+/// Newly assigned partitions start at the group's committed offsets (librdkafka's default),
+/// their messages routed to the source's message queue first. A revocation is not released
+/// here: librdkafka lets the member keep the partitions until
 /// it calls `unassign`, within the rebalance timeout, which gives the engine time to flush and
 /// commit them first (DESIGN.md, "Scale-out"; docs/guarantees.md, "Rebalances").
 impl ConsumerContext for SourceContext {
@@ -195,6 +214,14 @@ impl ConsumerContext for SourceContext {
     ) {
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                // Gone only while the source is being dropped, when nothing is assigned.
+                if let Some(queue) = self.messages.get().and_then(Weak::upgrade) {
+                    let client = base_consumer.client().native_ptr();
+                    for element in partitions.elements() {
+                        // SAFETY: the queue was made for this consumer, which is live here.
+                        unsafe { queue.route(client, element.topic(), element.partition()) };
+                    }
+                }
                 if let Err(error) = base_consumer.assign(partitions) {
                     tracing::error!(%error, "cannot take the assigned partitions");
                 }
@@ -255,7 +282,7 @@ pub struct Record<'a> {
 /// Messages received together. They borrow librdkafka's buffers, so no payload is copied;
 /// hold a batch only as long as it takes to process it.
 pub struct Batch<'a> {
-    messages: Vec<BorrowedMessage<'a>>,
+    messages: Vec<QueuedMessage>,
     /// The subscribed topics, in the order of [`Record::topic_index`].
     topics: &'a [String],
 }
@@ -268,7 +295,7 @@ impl Batch<'_> {
         // their topic handle, so the name and index are looked up only when it changes.
         let mut last: Option<(*mut RDKafkaTopic, &str, usize)> = None;
         self.messages.iter().map(move |message| {
-            let handle = message.topic_ptr();
+            let handle = message.topic_handle();
             let (topic, topic_index) = match last {
                 Some((known, topic, index)) if known == handle => (topic, index),
                 _ => {
@@ -308,6 +335,9 @@ impl Batch<'_> {
 /// Call [`Source::next_batch`] regularly even when the pipeline is applying backpressure:
 /// polling is what keeps the member in the group (`max.poll.interval.ms`).
 pub struct Source {
+    /// Where the assigned partitions' messages wait (`queue.rs`). Declared before `consumer`
+    /// so that it is dropped first: a queue must not outlive its client.
+    messages: Arc<MessageQueue>,
     /// An `Arc` so that blocking calls (commit, metadata) can run on tokio's blocking pool.
     consumer: Arc<StreamConsumer<SourceContext>>,
     topics: Vec<String>,
@@ -338,6 +368,11 @@ impl Source {
                 group: config.group.clone(),
                 source: source.into(),
             })?;
+        // SAFETY: the consumer is live, and `Source` drops the queue before it.
+        let messages = Arc::new(unsafe { MessageQueue::new(consumer.client().native_ptr()) });
+        // Set before subscribing, so before any assignment: nothing to route can come earlier.
+        let routed = consumer.context().messages.set(Arc::downgrade(&messages));
+        debug_assert!(routed.is_ok(), "a new context has no queue yet");
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&topics)
@@ -347,6 +382,7 @@ impl Source {
                 source: source.into(),
             })?;
         Ok(Self {
+            messages,
             consumer: Arc::new(consumer),
             topics: config.topics.clone(),
             group: config.group.clone(),
@@ -356,41 +392,94 @@ impl Source {
     }
 
     /// Up to `max` messages: waits up to `wait` for the first one, then takes only what has
-    /// already arrived. An empty batch means nothing arrived in time.
+    /// already arrived. An empty batch means nothing arrived in time, or a revocation is
+    /// waiting to be taken ([`Self::take_revoked`]).
     ///
     /// Consumer errors that librdkafka recovers from (a broker down, an out-of-range offset it
     /// resets) are logged and skipped; only fatal ones and a reset under the `error` policy
     /// end up here as errors.
     pub async fn next_batch(&self, max: usize, wait: Duration) -> Result<Batch<'_>, SourceError> {
         let deadline = tokio::time::Instant::now() + wait;
-        let mut stream = self.consumer.stream();
+        let mut events = self.consumer.stream();
         let mut messages = Vec::with_capacity(max.min(PREALLOCATED_MESSAGES));
-        while messages.len() < max {
-            let next = if messages.is_empty() {
-                match tokio::time::timeout_at(deadline, stream.next()).await {
-                    Ok(next) => next,
-                    Err(_elapsed) => break,
-                }
-            } else {
-                match stream.next().now_or_never() {
-                    Some(next) => next,
-                    None => break,
-                }
-            };
-            match next.expect("a Kafka message stream never ends") {
-                Ok(message) => messages.push(message),
-                Err(error) => self.consumer_error(error)?,
+        loop {
+            // The group's events first: a rebalance is served here, by the context.
+            while let Some(Some(event)) = self.group_event(&mut events).now_or_never() {
+                self.consumer_event(event)?;
             }
             // A batch never spans a rebalance: what came before it belongs to the old
             // assignment, and the caller must drop the revoked partitions before going on.
-            if self.consumer.context().any_revoked.load(Ordering::Acquire) {
+            if self.revocation_pending() {
                 break;
+            }
+            self.messages.take(&mut messages, max);
+            self.drop_errors(&mut messages)?;
+            if !messages.is_empty() {
+                break;
+            }
+            let woken = tokio::time::timeout_at(deadline, async {
+                tokio::select! {
+                    () = self.messages.ready() => Ok(()),
+                    // `None`: a revocation, which the loop's next round notices.
+                    event = self.group_event(&mut events) => {
+                        event.map_or(Ok(()), |event| self.consumer_event(event))
+                    }
+                }
+            });
+            match woken.await {
+                Ok(result) => result?,
+                Err(_elapsed) => break,
             }
         }
         Ok(Batch {
             messages,
             topics: &self.topics,
         })
+    }
+
+    /// The next message or error on the consumer queue, serving the group's events on the
+    /// way; `None` as soon as a revocation is pending.
+    fn group_event<'s, 'e>(
+        &'s self,
+        events: &'e mut MessageStream<'s, SourceContext>,
+    ) -> impl Future<Output = Option<KafkaResult<BorrowedMessage<'s>>>> + use<'s, 'e> {
+        poll_fn(move |context| match events.poll_next_unpin(context) {
+            Poll::Ready(event) => Poll::Ready(event),
+            Poll::Pending if self.revocation_pending() => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        })
+    }
+
+    fn revocation_pending(&self) -> bool {
+        self.consumer.context().any_revoked.load(Ordering::Acquire)
+    }
+
+    /// An error from the consumer queue, sorted by [`Self::consumer_error`]. Messages never
+    /// come that way, as every assigned partition is routed to the message queue first.
+    fn consumer_event(&self, event: KafkaResult<BorrowedMessage<'_>>) -> Result<(), SourceError> {
+        match event {
+            Ok(message) => Err(SourceError::Unrouted {
+                topic: message.topic().to_owned(),
+                partition: message.partition(),
+                offset: message.offset(),
+            }),
+            Err(error) => self.consumer_error(error),
+        }
+    }
+
+    /// Takes the per-partition errors out of `messages`, sorted by [`Self::consumer_error`].
+    fn drop_errors(&self, messages: &mut Vec<QueuedMessage>) -> Result<(), SourceError> {
+        let mut result = Ok(());
+        messages.retain(|message| match message.error() {
+            None => true,
+            Some(error) => {
+                if result.is_ok() {
+                    result = self.consumer_error(error);
+                }
+                false
+            }
+        });
+        result
     }
 
     /// Sorts a consumer error into recoverable (logged) and not.
@@ -499,6 +588,7 @@ impl Source {
     /// Leaves the group cleanly, so that its partitions are reassigned at once rather than
     /// after the session timeout. Dropping the source does the same, but blocks the thread.
     pub async fn close(self) {
+        drop(self.messages);
         let consumer = self.consumer;
         consumer.context().closing.store(true, Ordering::Release);
         tokio::task::spawn_blocking(move || drop(consumer))
