@@ -11,6 +11,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc's malloc: the pipeline allocates and frees many small, short-lived
+/// blocks (librdkafka's per-message buffers, flush rows), where glibc spent about 5% of a
+/// replay's CPU (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "portrait", version, about, long_about = None)]
 struct Cli {
