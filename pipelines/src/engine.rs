@@ -277,6 +277,7 @@ impl Engine {
         new.sort_unstable();
         new.dedup();
         for partition in new {
+            let started = Instant::now();
             let number = u32::try_from(partition).expect("Kafka partitions are not negative");
             let mut stored = retry("reading stored states", || self.sink.read_states(number)).await;
             // A state stored for a forgotten user is a row written in the race described at
@@ -306,6 +307,7 @@ impl Engine {
             // The watermark never goes back, not even across a restart.
             self.watermark = self.watermark.max(evaluated_at);
             self.summary.restored += users;
+            self.summary.restore_time += started.elapsed();
             tracing::info!(partition, stored_users = users, "{why}");
             self.shards.insert(partition, shard);
         }

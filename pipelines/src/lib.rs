@@ -23,6 +23,7 @@ mod retry;
 pub mod shard;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 pub use alerts::{AlertsConfig, AlertsConfigError};
 pub use config::{ConfigError, PipelineConfig};
@@ -73,6 +74,9 @@ pub struct RunSummary {
     pub forgotten_users: usize,
     /// Users restored from `profile_state`.
     pub restored: usize,
+    /// Time spent restoring them: reading `profile_state` and rebuilding the shards (outages
+    /// waited out included).
+    pub restore_time: Duration,
     /// Users held at the end.
     pub users: usize,
     /// Profile rows written.

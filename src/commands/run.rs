@@ -121,8 +121,11 @@ fn print_summary(summary: &RunSummary) {
     }
     if summary.restored > 0 || summary.replayed > 0 {
         println!(
-            "restored {} users from profile_state; skipped {} replayed events they already held",
-            summary.restored, summary.replayed
+            "restored {} users from profile_state in {:.3} s; skipped {} replayed events they \
+             already held",
+            summary.restored,
+            summary.restore_time.as_secs_f64(),
+            summary.replayed
         );
     }
     if summary.forgotten > 0 || summary.forgotten_users > 0 {
