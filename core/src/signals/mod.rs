@@ -23,7 +23,7 @@ pub(crate) mod value;
 
 pub use churn::stage::{LifecycleStage, LifecycleThresholds};
 pub use config::{SignalConfig, SignalConfigError};
-pub use keywords::{EmptyKeyword, Keywords};
+pub use keywords::{Keywords, KeywordsError};
 pub use promotion::{PromoTier, PromoTierThresholds};
 pub use value::purchasing_power::{PurchasingPower, PurchasingPowerThresholds};
 pub use value::rfm::{RfmSegment, RfmThresholds};
