@@ -28,8 +28,9 @@ use portrait_core::event::EventKind;
 use portrait_core::{ProfileState, SignalConfig};
 use portrait_pipelines::shard::Shard;
 
-/// Users of the synthetic shard (part 3). A million shows the tables' growth at a fraction of
-/// the memory 10 M would take; see docs/performance.md for the extrapolation.
+/// Users of the synthetic shard (part 3) unless `PORTRAIT_MEMORY_USERS` says otherwise. A
+/// million shows the tables' growth at a fraction of the memory 10 M takes (about 3 GB; run
+/// `PORTRAIT_MEMORY_USERS=10000000 cargo bench --bench memory` for issue 8's figure).
 const SYNTHETIC_USERS: usize = 1_000_000;
 
 /// Live bytes, as requested and as glibc's malloc spends them.
@@ -103,13 +104,28 @@ fn live() -> (usize, usize) {
     (REQUESTED.load(Relaxed), CHUNKED.load(Relaxed))
 }
 
-/// Prints the bytes per user allocated since `before`.
-fn report(what: &str, users: usize, before: (usize, usize)) {
+/// The process's resident set, in bytes (Linux; 0 elsewhere).
+fn resident() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|pages| pages.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Prints the bytes per user allocated since `before`, and the growth of the resident set
+/// since `resident_before` (pages actually touched; noisier, as freed memory may stay
+/// resident).
+fn report(what: &str, users: usize, before: (usize, usize), resident_before: usize) {
     let (requested, chunked) = live();
     println!(
-        "memory/{what}: {users} users, {} B per user requested, {} B with malloc's chunks",
+        "memory/{what}: {users} users, {} B per user requested, {} B with malloc's chunks, \
+         {} B resident",
         (requested - before.0) / users,
-        (chunked - before.1) / users
+        (chunked - before.1) / users,
+        resident().saturating_sub(resident_before) / users
     );
 }
 
@@ -148,12 +164,26 @@ fn main() {
         heap / n,
         encoded / n
     );
+    let mut parts: Vec<(&str, usize)> = Vec::new();
+    for (_, state) in &users {
+        for (at, (part, bytes)) in state.heap_bytes_by_part().into_iter().enumerate() {
+            match parts.get_mut(at) {
+                Some((_, sum)) => *sum += bytes,
+                None => parts.push((part, bytes)),
+            }
+        }
+    }
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|(part, bytes)| format!("{part} {} B", bytes / n))
+        .collect();
+    println!("memory/state_heap: per user, {}", parts.join(", "));
 
     // 2. A shard after the data set.
-    let before = live();
+    let (before, resident_before) = (live(), resident());
     let mut shard = Shard::new(common::topics());
     common::replay_shard(&mut shard, messages, &config);
-    report("shard_with_history", shard.users(), before);
+    report("shard_with_history", shard.users(), before, resident_before);
     drop(shard);
 
     // 3. Many users with one event each.
@@ -161,8 +191,12 @@ fn main() {
         .iter()
         .find(|e| matches!(e.kind, EventKind::PageView(_)))
         .expect("a page view");
-    let ids: Vec<String> = (0..SYNTHETIC_USERS).map(|i| format!("u{i:06}")).collect();
-    let before = live();
+    let synthetic_users = std::env::var("PORTRAIT_MEMORY_USERS")
+        .ok()
+        .and_then(|users| users.parse().ok())
+        .unwrap_or(SYNTHETIC_USERS);
+    let ids: Vec<String> = (0..synthetic_users).map(|i| format!("u{i:06}")).collect();
+    let (before, resident_before) = (live(), resident());
     let mut shard = Shard::new(common::topics());
     let mut event = first.clone();
     for (offset, id) in (0..).zip(&ids) {
@@ -171,5 +205,10 @@ fn main() {
     }
     let watermark = first.ts;
     shard.drain(watermark, common::LATENESS_MS, &config, drop);
-    report("shard_one_event_each", shard.users(), before);
+    report(
+        "shard_one_event_each",
+        shard.users(),
+        before,
+        resident_before,
+    );
 }

@@ -24,6 +24,7 @@ use crate::signals::{LifecycleStage, SignalConfig};
 use crate::state::codec::{invalid, Reader, StateDecodeError, Writer};
 use crate::state::days::DayLog;
 use crate::state::lifecycle::{ChurnSignals, Lifecycle};
+use crate::state::maybe_time::MaybeTime;
 use crate::time::{Day, EventTime, MILLIS_PER_DAY};
 
 /// What the stage needs to know of an event.
@@ -64,8 +65,8 @@ struct Pending {
 #[derive(Debug, Clone, PartialEq)]
 struct History {
     first_seen: EventTime,
-    last_active: Option<EventTime>,
-    last_churn: Option<EventTime>,
+    last_active: MaybeTime,
+    last_churn: MaybeTime,
     days: DayLog,
     messages_sent: u64,
     /// `stage(cursor)`; `None` until the first instant is settled.
@@ -78,8 +79,8 @@ impl History {
     fn new(ts: EventTime) -> Self {
         History {
             first_seen: ts,
-            last_active: None,
-            last_churn: None,
+            last_active: MaybeTime::NONE,
+            last_churn: MaybeTime::NONE,
             days: DayLog::default(),
             messages_sent: 0,
             stage: None,
@@ -92,14 +93,14 @@ impl History {
         match class {
             Class::Seen => {}
             Class::Active | Class::Message => {
-                self.last_active = self.last_active.max(Some(ts));
+                self.last_active.keep_latest(ts);
                 self.days.record_active(ts);
                 if class == Class::Message {
                     self.messages_sent += 1;
                 }
             }
             Class::Churn => {
-                self.last_churn = self.last_churn.max(Some(ts));
+                self.last_churn.keep_latest(ts);
                 self.days.record_churn(ts);
             }
         }
@@ -108,8 +109,8 @@ impl History {
     fn lifecycle(&self) -> Lifecycle<'_> {
         Lifecycle {
             first_seen: self.first_seen,
-            last_active: self.last_active,
-            last_churn: self.last_churn,
+            last_active: self.last_active.get(),
+            last_churn: self.last_churn.get(),
             days: &self.days,
         }
     }
@@ -142,7 +143,7 @@ impl History {
         }
 
         let reactivated_at = self.lifecycle().reactivated_at(config);
-        let window_edges = self.days.active_days().iter().flat_map(|d| {
+        let window_edges = self.days.active_days().flat_map(|d| {
             [RECENT_WINDOW, PREVIOUS_WINDOW_END].map(|window| d.day.plus(window).start())
         });
         let expiries = [
@@ -175,11 +176,11 @@ pub struct StageTimeline {
     /// Events after the cursor, in arrival order.
     pending: Vec<Pending>,
     /// Every instant up to this one is decided.
-    cursor: Option<EventTime>,
+    cursor: MaybeTime,
     /// An event arrived at or before the cursor: `stage(cursor)` must be looked at again.
     recheck: bool,
     /// When each kind last fired (by `AlertKind` index), for the cooldown.
-    fired: [Option<EventTime>; AlertKind::ALL.len()],
+    fired: [MaybeTime; AlertKind::ALL.len()],
 }
 
 /// What [`StageTimeline::advance`] decides with, and where its alerts go.
@@ -196,7 +197,7 @@ impl StageTimeline {
     /// from then on, and a change it makes is raised at the cursor by the next `advance`.
     pub fn record(&mut self, event: &Event<'_>) -> bool {
         let (ts, class) = (event.ts, Class::of(&event.kind));
-        if self.cursor.is_some_and(|cursor| ts <= cursor) {
+        if self.cursor.get().is_some_and(|cursor| ts <= cursor) {
             self.history
                 .get_or_insert_with(|| History::new(ts))
                 .apply(ts, class);
@@ -215,13 +216,13 @@ impl StageTimeline {
     /// an event to decide, a change time alone makes, or a late event to look at.
     pub fn next_due(&self, config: &SignalConfig) -> Option<EventTime> {
         if self.recheck {
-            return self.cursor;
+            return self.cursor.get();
         }
         let first_pending = self.pending.iter().map(|p| p.ts).min();
         let next_change = self
             .history
             .as_ref()
-            .zip(self.cursor)
+            .zip(self.cursor.get())
             .and_then(|(h, cursor)| {
                 h.next_stage_change(cursor, first_pending.unwrap_or(EventTime::MAX), config)
             });
@@ -247,10 +248,11 @@ impl StageTimeline {
         if std::mem::take(&mut self.recheck) {
             let cursor = self
                 .cursor
+                .get()
                 .expect("only an event before the cursor sets recheck");
             self.settle(cursor, None, &mut decide);
         }
-        if self.cursor.is_some_and(|cursor| to <= cursor) {
+        if self.cursor.get().is_some_and(|cursor| to <= cursor) {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
@@ -260,17 +262,17 @@ impl StageTimeline {
             let ts = instant[0].ts;
             self.run_ticks(EventTime::from_millis(ts.millis() - 1), &mut decide);
             let history = self.history.get_or_insert_with(|| History::new(ts));
-            let previous_active = history.last_active;
+            let previous_active = history.last_active.get();
             for event in instant {
                 history.apply(event.ts, event.class);
             }
-            self.cursor = Some(ts);
+            self.cursor = Some(ts).into();
             self.settle(ts, previous_active, &mut decide);
         }
         self.run_ticks(to, &mut decide);
         pending.drain(..due);
         self.pending = pending;
-        self.cursor = Some(to);
+        self.cursor = Some(to).into();
         if let Some(history) = &mut self.history {
             history.days.prune(to, config.reactivation_gap_days);
         }
@@ -281,10 +283,10 @@ impl StageTimeline {
         while let Some(at) = self
             .history
             .as_ref()
-            .zip(self.cursor)
+            .zip(self.cursor.get())
             .and_then(|(history, cursor)| history.next_stage_change(cursor, limit, decide.config))
         {
-            self.cursor = Some(at);
+            self.cursor = Some(at).into();
             self.settle(at, None, decide);
         }
     }
@@ -311,18 +313,22 @@ impl StageTimeline {
         let raised = [entered, activated.then_some(AlertKind::Activated)];
         for kind in raised.into_iter().flatten() {
             let last = &mut self.fired[kind as usize];
-            if last.is_some_and(|last| at.millis() - last.millis() < decide.rules.cooldown_ms()) {
+            let cooldown = decide.rules.cooldown_ms();
+            if last
+                .get()
+                .is_some_and(|last| at.millis() - last.millis() < cooldown)
+            {
                 continue;
             }
-            *last = Some(at);
+            *last = Some(at).into();
             let context = Context {
                 kind,
                 at,
                 signals: &signals,
                 thresholds: &decide.config.lifecycle,
-                last_active: history.last_active,
+                last_active: history.last_active.get(),
                 previous_active,
-                last_churn: history.last_churn,
+                last_churn: history.last_churn.get(),
                 first_seen: history.first_seen,
                 messages_sent: history.messages_sent,
             };
@@ -341,7 +347,7 @@ impl StageTimeline {
                     churn_risk: signals.churn_risk,
                     hard_churned: signals.hard_churned,
                     messages_sent: history.messages_sent,
-                    last_active_at: history.last_active.map(seconds),
+                    last_active_at: history.last_active.get().map(seconds),
                 },
             });
         }
@@ -355,7 +361,7 @@ impl StageTimeline {
         w.u8(u8::from(self.history.is_some())
             | u8::from(self.cursor.is_some()) << 1
             | u8::from(self.recheck) << 2);
-        if let Some(cursor) = self.cursor {
+        if let Some(cursor) = self.cursor.get() {
             w.signed(cursor.millis());
         }
         if let Some(history) = &self.history {
@@ -372,7 +378,7 @@ impl StageTimeline {
             .enumerate()
             .fold(0u8, |bits, (i, at)| bits | u8::from(at.is_some()) << i);
         w.u8(fired);
-        for at in self.fired.iter().flatten() {
+        for at in self.fired.iter().filter_map(|at| at.get()) {
             w.signed(at.millis());
         }
     }
@@ -399,16 +405,16 @@ impl StageTimeline {
         if u32::from(bits) >= 1 << AlertKind::ALL.len() {
             return Err(invalid("timeline fired", "unknown kinds set"));
         }
-        let mut fired = [None; AlertKind::ALL.len()];
+        let mut fired = [MaybeTime::NONE; AlertKind::ALL.len()];
         for (i, at) in fired.iter_mut().enumerate() {
             if bits & 1 << i != 0 {
-                *at = Some(time(r, "timeline fired time")?);
+                *at = Some(time(r, "timeline fired time")?).into();
             }
         }
         Ok(StageTimeline {
             history,
             pending,
-            cursor,
+            cursor: cursor.into(),
             recheck: flags & 4 != 0,
             fired,
         })
@@ -422,7 +428,10 @@ impl History {
         w.u8(u8::from(self.last_active.is_some())
             | u8::from(self.last_churn.is_some()) << 1
             | u8::from(self.activated) << 2);
-        for ts in [self.last_active, self.last_churn].into_iter().flatten() {
+        for ts in [self.last_active.get(), self.last_churn.get()]
+            .into_iter()
+            .flatten()
+        {
             w.after(base, ts);
         }
         w.u8(self.stage.map_or(u8::MAX, |stage| stage as u8));
@@ -453,8 +462,8 @@ impl History {
         };
         Ok(History {
             first_seen,
-            last_active,
-            last_churn,
+            last_active: last_active.into(),
+            last_churn: last_churn.into(),
             messages_sent: r.int("timeline messages_sent")?,
             days: DayLog::decode(first_seen, r)?,
             stage,

@@ -10,41 +10,111 @@
 //! `activation_messages` timestamps, never the message history.
 
 use crate::state::codec::{invalid, Reader, StateDecodeError, Writer};
+use crate::state::maybe_time::MaybeTime;
 use crate::time::EventTime;
 
+/// How many times are kept inline, in the state itself: the default `activation_messages`.
+const INLINE: usize = 3;
+
 /// The `k` smallest user-message times seen, ascending (`k` = `activation_messages`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct EarliestMessages(Vec<EventTime>);
+///
+/// Up to three (the default `k`) are held inline, unset slots last, so that the common case
+/// costs 24 bytes and no allocation; a larger `k` keeps them in a boxed slice instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EarliestMessages {
+    Inline([MaybeTime; INLINE]),
+    Boxed(Box<[EventTime]>),
+}
+
+impl Default for EarliestMessages {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
 
 impl EarliestMessages {
-    /// Takes in one user message. Allocates once, on the user's first message.
+    /// No messages.
+    pub(crate) const NONE: EarliestMessages = EarliestMessages::Inline([MaybeTime::NONE; INLINE]);
+
+    /// Takes in one user message. Allocates only when `k` is above three, and then only when
+    /// the message is among the `k` earliest.
     pub(crate) fn record(&mut self, ts: EventTime, k: u32) {
         let k = k as usize;
-        if self.0.len() == k && self.0.last().is_none_or(|&largest| ts >= largest) {
-            return;
+        match self {
+            EarliestMessages::Inline(times) if k <= INLINE => {
+                let len = times.iter().take_while(|t| t.is_some()).count();
+                let largest = len.checked_sub(1).and_then(|last| times[last].get());
+                if len == k && largest.is_none_or(|largest| ts >= largest) {
+                    return;
+                }
+                // After the equal times: equal timestamps count separately, and this keeps
+                // the times the same whatever order they came in.
+                let at = times[..len].partition_point(|t| t.get().is_some_and(|t| t <= ts));
+                let mut merged = [MaybeTime::NONE; INLINE + 1];
+                merged[..at].copy_from_slice(&times[..at]);
+                merged[at] = Some(ts).into();
+                merged[at + 1..=len].copy_from_slice(&times[at..len]);
+                for (slot, (i, time)) in times.iter_mut().zip(merged.into_iter().enumerate()) {
+                    *slot = if i < k { time } else { MaybeTime::NONE };
+                }
+            }
+            _ => {
+                let mut times = self.to_vec();
+                if times.len() == k && times.last().is_none_or(|&largest| ts >= largest) {
+                    return;
+                }
+                let at = times.partition_point(|&t| t <= ts);
+                times.insert(at, ts);
+                times.truncate(k);
+                *self = Self::from_sorted(times);
+            }
         }
-        if self.0.capacity() == 0 {
-            self.0.reserve_exact(k);
+    }
+
+    /// The times held, ascending.
+    fn to_vec(&self) -> Vec<EventTime> {
+        match self {
+            EarliestMessages::Inline(times) => times.iter().map_while(|t| t.get()).collect(),
+            EarliestMessages::Boxed(times) => times.to_vec(),
         }
-        // After the equal times: equal timestamps count separately, and this keeps the
-        // vector the same whatever order they came in.
-        let at = self.0.partition_point(|&t| t <= ts);
-        self.0.insert(at, ts);
-        self.0.truncate(k);
+    }
+
+    /// Inline if they fit.
+    fn from_sorted(times: Vec<EventTime>) -> Self {
+        if times.len() <= INLINE {
+            let mut inline = [MaybeTime::NONE; INLINE];
+            for (slot, ts) in inline.iter_mut().zip(times) {
+                *slot = Some(ts).into();
+            }
+            EarliestMessages::Inline(inline)
+        } else {
+            EarliestMessages::Boxed(times.into_boxed_slice())
+        }
+    }
+
+    fn get(&self, at: usize) -> Option<EventTime> {
+        match self {
+            EarliestMessages::Inline(times) => times.get(at).and_then(|t| t.get()),
+            EarliestMessages::Boxed(times) => times.get(at).copied(),
+        }
     }
 
     /// `activated_at`: the `k`-th smallest time, once there are `k` messages.
     pub(crate) fn activated_at(&self, k: u32) -> Option<EventTime> {
-        self.0.get((k as usize).checked_sub(1)?).copied()
+        self.get((k as usize).checked_sub(1)?)
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.0.capacity() * size_of::<EventTime>()
+        match self {
+            EarliestMessages::Inline(_) => 0,
+            EarliestMessages::Boxed(times) => size_of_val::<[EventTime]>(times),
+        }
     }
 
     pub(crate) fn encode(&self, base: EventTime, w: &mut Writer) {
-        w.varint(self.0.len() as u128);
-        for &ts in &self.0 {
+        let times = self.to_vec();
+        w.varint(times.len() as u128);
+        for ts in times {
             w.after(base, ts);
         }
     }
@@ -58,7 +128,7 @@ impl EarliestMessages {
         if !times.is_sorted() {
             return Err(invalid("activation time", "not ascending"));
         }
-        Ok(EarliestMessages(times))
+        Ok(Self::from_sorted(times))
     }
 }
 

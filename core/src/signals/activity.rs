@@ -41,9 +41,9 @@ pub(crate) fn is_user_initiated(kind: &EventKind<'_>) -> bool {
 }
 
 /// `active_days_30d` as of the day `today` = `day(W)`.
-pub(crate) fn active_days_30d(days: &[ActiveDay], today: Day) -> u32 {
+pub(crate) fn active_days_30d(days: impl IntoIterator<Item = ActiveDay>, today: Day) -> u32 {
     let since = today.plus(-ACTIVE_DAYS_WINDOW);
-    days.iter().filter(|d| d.day > since).count() as u32
+    days.into_iter().filter(|d| d.day > since).count() as u32
 }
 
 #[cfg(test)]

@@ -13,8 +13,15 @@
 //! churn event on an active day counts only if it is before the day's first or after its last
 //! `U` event, and as late events can only widen that span, the earliest and the latest churn
 //! event of the day are the only ones that can ever count.
+//!
+//! Layout: the log is held by every user, so it is packed. An active day is a [`PackedDay`]
+//! of 12 bytes (the day, and the first and last time of the day in 27 bits each, with the
+//! count of events in the 10 bits left over), in a boxed slice exactly as long as the days it
+//! holds. What few users need lives in a [`Cold`] box, absent otherwise: the hard-churn days,
+//! and the counts of days with more events than 10 bits hold.
 
 use crate::signals::churn::reactivation::{self, Comebacks};
+use crate::state::maybe_time::MaybeTime;
 use crate::time::{Day, EventTime};
 
 use super::codec::{invalid, Reader, StateDecodeError, Writer};
@@ -23,10 +30,6 @@ use super::codec::{invalid, Reader, StateDecodeError, Writer};
 /// `day(W) − 34`, so every day `d > day(W) − 35` is kept and every older day can be folded.
 /// The windows are fixed by the contract, so this is a constant, not configuration.
 pub(crate) const RETENTION_DAYS: i32 = 35;
-
-/// The log grows by this many entries when full, not by doubling: it settles at about
-/// `RETENTION_DAYS` entries, and doubling from 32 to 64 would waste half a kilobyte per user.
-const GROWTH: usize = 4;
 
 /// The first and last event of some kind on one day, in milliseconds since midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +52,8 @@ impl Span {
     }
 }
 
-/// A day with at least one user-initiated (`U`) event.
+/// A day with at least one user-initiated (`U`) event, as the rules read it (the log stores
+/// it packed: [`PackedDay`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ActiveDay {
     pub(crate) day: Day,
@@ -77,18 +81,93 @@ pub(crate) struct ChurnDay {
     pub(crate) span: Span,
 }
 
-/// Per-day entries for the days after `horizon`, and a summary of the days up to it.
+/// Bits of a millisecond of the day: `MILLIS_PER_DAY` < 2^27.
+const MS_BITS: u32 = 27;
+const MS_MASK: u32 = (1 << MS_BITS) - 1;
+/// The count's bits left in each of the two words: 5 + 5.
+const COUNT_HALF_BITS: u32 = 32 - MS_BITS;
+/// A packed count of this value means "the count is in [`Cold::counts`]": days of at least
+/// this many events.
+const COUNT_ESCAPE: u32 = (1 << (2 * COUNT_HALF_BITS)) - 1;
+
+/// An [`ActiveDay`] in 12 bytes: the first and last millisecond of the day in the low 27 bits
+/// of two words, and the count of events in their 5 + 5 high bits (1 to 1022; 1023 when the
+/// count is kept in [`Cold::counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PackedDay {
+    day: Day,
+    first: u32,
+    last: u32,
+}
+
+impl PackedDay {
+    fn new(day: Day, span: Span, count: u32) -> Self {
+        debug_assert!((1..=COUNT_ESCAPE).contains(&count));
+        PackedDay {
+            day,
+            first: span.first | (count >> COUNT_HALF_BITS) << MS_BITS,
+            last: span.last | (count & ((1 << COUNT_HALF_BITS) - 1)) << MS_BITS,
+        }
+    }
+
+    fn span(&self) -> Span {
+        Span {
+            first: self.first & MS_MASK,
+            last: self.last & MS_MASK,
+        }
+    }
+
+    fn count(&self) -> u32 {
+        (self.first >> MS_BITS) << COUNT_HALF_BITS | self.last >> MS_BITS
+    }
+}
+
+/// The rare parts of a log, boxed so that the users without them pay 8 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
+struct Cold {
+    /// Hard-churn days after the horizon, ascending.
+    churn: Box<[ChurnDay]>,
+    /// The counts of the active days whose [`PackedDay`] says [`COUNT_ESCAPE`], ascending.
+    counts: Box<[(Day, u32)]>,
+}
+
+/// Per-day entries for the days after `horizon`, and a summary of the days up to it.
+///
+/// The entries are a boxed slice, exactly as long as the days it holds: no capacity word and
+/// no growth slack (a log settles at a few dozen entries, which doubling would round up to
+/// 64). A new day reallocates the slice, which happens once per user and day, not per event.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DayLog {
     /// Active days after `horizon`, ascending.
-    active: Vec<ActiveDay>,
-    /// Hard-churn days after `horizon`, ascending.
-    churn: Vec<ChurnDay>,
-    /// The latest day folded into `folded` (`None` before the first prune). Events on or
-    /// before it no longer enter the log: see [`DayLog::record_active`].
-    horizon: Option<Day>,
-    /// The comeback scan over every day up to `horizon`.
-    folded: Comebacks,
+    active: Box<[PackedDay]>,
+    /// Churn days and large counts; `None` when there are neither (never an empty box, so
+    /// that equal logs are equal values).
+    cold: Option<Box<Cold>>,
+    /// The latest day folded into the summary ([`NO_HORIZON`] before the first prune). Events
+    /// on or before it no longer enter the log: see [`DayLog::record_active`].
+    horizon: Day,
+    /// The comeback scan over every day up to `horizon` ([`DayLog::folded`]), in its three
+    /// parts, so that the flag packs with the horizon instead of padding a struct of its own.
+    folded_last_active: MaybeTime,
+    folded_latest: MaybeTime,
+    folded_churned_since: bool,
+}
+
+/// `DayLog::horizon` before the first prune: no day is folded. Below every day of an event
+/// time, so no day compares at or before it.
+const NO_HORIZON: Day = Day::new(i32::MIN);
+
+impl Default for DayLog {
+    fn default() -> Self {
+        DayLog {
+            active: Box::default(),
+            cold: None,
+            horizon: NO_HORIZON,
+            folded_last_active: MaybeTime::NONE,
+            folded_latest: MaybeTime::NONE,
+            folded_churned_since: false,
+        }
+    }
 }
 
 impl DayLog {
@@ -103,18 +182,21 @@ impl DayLog {
         }
         match self.active.binary_search_by_key(&day, |d| d.day) {
             Ok(at) => {
-                let entry = &mut self.active[at];
-                entry.events = entry.events.saturating_add(1);
-                entry.span.widen(millis);
+                let entry = self.active[at];
+                let mut span = entry.span();
+                span.widen(millis);
+                let count = entry.count();
+                if count + 1 == COUNT_ESCAPE {
+                    self.cold_mut().set_count(day, COUNT_ESCAPE);
+                } else if count == COUNT_ESCAPE {
+                    self.cold_mut().add_event(day);
+                }
+                self.active[at] = PackedDay::new(day, span, (count + 1).min(COUNT_ESCAPE));
             }
             Err(at) => insert(
                 &mut self.active,
                 at,
-                ActiveDay {
-                    day,
-                    events: 1,
-                    span: Span::at(millis),
-                },
+                PackedDay::new(day, Span::at(millis), 1),
             ),
         }
     }
@@ -125,10 +207,11 @@ impl DayLog {
         if self.is_folded(day) {
             return;
         }
-        match self.churn.binary_search_by_key(&day, |d| d.day) {
-            Ok(at) => self.churn[at].span.widen(millis),
+        let cold = self.cold_mut();
+        match cold.churn.binary_search_by_key(&day, |d| d.day) {
+            Ok(at) => cold.churn[at].span.widen(millis),
             Err(at) => insert(
-                &mut self.churn,
+                &mut cold.churn,
                 at,
                 ChurnDay {
                     day,
@@ -142,64 +225,111 @@ impl DayLog {
     /// (`d <= day(W) − RETENTION_DAYS`) into the summary and drops it.
     pub(crate) fn prune(&mut self, watermark: EventTime, gap_days: u32) {
         let horizon = watermark.day().plus(-RETENTION_DAYS);
-        if self.horizon.is_some_and(|h| h >= horizon) {
+        if self.horizon >= horizon {
             return;
         }
         let active = self.active.partition_point(|d| d.day <= horizon);
-        let churn = self.churn.partition_point(|d| d.day <= horizon);
-        self.folded = reactivation::scan(
-            self.folded,
-            &self.active[..active],
-            &self.churn[..churn],
+        let churn = self.churn().partition_point(|d| d.day <= horizon);
+        let folded = reactivation::scan(
+            self.folded(),
+            self.active_days().take(active),
+            &self.churn()[..churn],
             gap_days,
         );
-        self.active.drain(..active);
-        self.churn.drain(..churn);
-        self.horizon = Some(horizon);
+        self.set_folded(folded);
+        drop_first(&mut self.active, active);
+        if let Some(cold) = &mut self.cold {
+            drop_first(&mut cold.churn, churn);
+            let counts = cold.counts.partition_point(|&(d, _)| d <= horizon);
+            drop_first(&mut cold.counts, counts);
+            if cold.churn.is_empty() && cold.counts.is_empty() {
+                self.cold = None;
+            }
+        }
+        self.horizon = horizon;
+    }
+
+    /// The comeback scan over the days up to the horizon.
+    fn folded(&self) -> Comebacks {
+        Comebacks::from_parts(
+            self.folded_last_active,
+            self.folded_churned_since,
+            self.folded_latest,
+        )
+    }
+
+    fn set_folded(&mut self, folded: Comebacks) {
+        (
+            self.folded_last_active,
+            self.folded_churned_since,
+            self.folded_latest,
+        ) = folded.into_parts();
     }
 
     /// The active days after the horizon, ascending.
-    pub(crate) fn active_days(&self) -> &[ActiveDay] {
-        &self.active
+    pub(crate) fn active_days(&self) -> impl Iterator<Item = ActiveDay> + Clone + '_ {
+        self.active.iter().map(|entry| ActiveDay {
+            day: entry.day,
+            events: match entry.count() {
+                COUNT_ESCAPE => self
+                    .cold
+                    .as_ref()
+                    .map_or(COUNT_ESCAPE, |c| c.count(entry.day)),
+                count => count,
+            },
+            span: entry.span(),
+        })
+    }
+
+    /// The hard-churn days after the horizon, ascending.
+    fn churn(&self) -> &[ChurnDay] {
+        self.cold.as_ref().map_or(&[], |cold| &cold.churn)
+    }
+
+    fn cold_mut(&mut self) -> &mut Cold {
+        self.cold.get_or_insert_with(Box::default)
     }
 
     /// `first(d)` of the latest comeback day (docs/signals.md `reactivated_at`).
     pub(crate) fn reactivated_at(&self, gap_days: u32) -> Option<EventTime> {
-        reactivation::scan(self.folded, &self.active, &self.churn, gap_days).latest()
+        reactivation::scan(self.folded(), self.active_days(), self.churn(), gap_days).latest()
     }
 
-    /// Heap bytes held (by capacity, as the allocator sees them).
+    /// Heap bytes held (the slices are exactly as long as their entries).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.active.capacity() * size_of::<ActiveDay>()
-            + self.churn.capacity() * size_of::<ChurnDay>()
+        size_of_val::<[PackedDay]>(&self.active)
+            + self.cold.as_ref().map_or(0, |cold| {
+                size_of::<Cold>()
+                    + size_of_val::<[ChurnDay]>(&cold.churn)
+                    + size_of_val::<[(Day, u32)]>(&cold.counts)
+            })
     }
 
     fn is_folded(&self, day: Day) -> bool {
-        self.horizon.is_some_and(|h| day <= h)
+        day <= self.horizon
     }
 
     /// Writes the log; every time in it is at or after `base` (the user's first event).
     pub(crate) fn encode(&self, base: EventTime, w: &mut Writer) {
         let base_day = base.day();
-        match self.horizon {
-            None => w.u8(0),
-            Some(horizon) => {
-                w.u8(1);
-                w.signed(horizon.since(base_day).into());
-            }
+        if self.horizon == NO_HORIZON {
+            w.u8(0);
+        } else {
+            w.u8(1);
+            w.signed(self.horizon.since(base_day).into());
         }
-        self.folded.encode(base, w);
+        self.folded().encode(base, w);
         w.varint(self.active.len() as u128);
         let mut previous = base_day;
-        for entry in &self.active {
+        for entry in self.active_days() {
             w.varint(entry.day.since(previous) as u128);
             w.varint(entry.events.into());
             encode_span(entry.span, w);
             previous = entry.day;
         }
-        w.varint(self.churn.len() as u128);
+        w.varint(self.churn().len() as u128);
         let mut previous = base_day;
-        for entry in &self.churn {
+        for entry in self.churn() {
             w.varint(entry.day.since(previous) as u128);
             encode_span(entry.span, w);
             previous = entry.day;
@@ -228,6 +358,7 @@ impl DayLog {
 
         let count = r.count("days.active count")?;
         let mut active = Vec::with_capacity(count);
+        let mut counts = Vec::new();
         let mut day = None;
         for _ in 0..count {
             let this = next_day(r, base_day, day, "days.active day")?;
@@ -238,11 +369,11 @@ impl DayLog {
                     "an active day without events",
                 ));
             }
-            active.push(ActiveDay {
-                day: this,
-                events,
-                span: decode_span(r, "days.active span")?,
-            });
+            if events >= COUNT_ESCAPE {
+                counts.push((this, events));
+            }
+            let span = decode_span(r, "days.active span")?;
+            active.push(PackedDay::new(this, span, events.min(COUNT_ESCAPE)));
             day = Some(this);
         }
         let count = r.count("days.churn count")?;
@@ -261,21 +392,61 @@ impl DayLog {
         {
             return Err(invalid("days", "an entry on or before the horizon"));
         }
-        Ok(DayLog {
-            active,
-            churn,
-            horizon,
-            folded,
-        })
+        let cold = (!churn.is_empty() || !counts.is_empty()).then(|| {
+            Box::new(Cold {
+                churn: churn.into_boxed_slice(),
+                counts: counts.into_boxed_slice(),
+            })
+        });
+        let mut log = DayLog {
+            active: active.into_boxed_slice(),
+            cold,
+            horizon: horizon.unwrap_or(NO_HORIZON),
+            ..DayLog::default()
+        };
+        log.set_folded(folded);
+        Ok(log)
     }
 }
 
-/// Inserts at `at`, growing by [`GROWTH`] entries when full.
-fn insert<T>(entries: &mut Vec<T>, at: usize, entry: T) {
-    if entries.len() == entries.capacity() {
-        entries.reserve_exact(GROWTH);
+impl Cold {
+    /// The count of a day whose packed count says [`COUNT_ESCAPE`].
+    fn count(&self, day: Day) -> u32 {
+        self.counts
+            .binary_search_by_key(&day, |&(d, _)| d)
+            .map_or(COUNT_ESCAPE, |at| self.counts[at].1)
     }
-    entries.insert(at, entry);
+
+    fn set_count(&mut self, day: Day, count: u32) {
+        match self.counts.binary_search_by_key(&day, |&(d, _)| d) {
+            Ok(at) => self.counts[at].1 = count,
+            Err(at) => insert(&mut self.counts, at, (day, count)),
+        }
+    }
+
+    fn add_event(&mut self, day: Day) {
+        if let Ok(at) = self.counts.binary_search_by_key(&day, |&(d, _)| d) {
+            let count = &mut self.counts[at].1;
+            *count = count.saturating_add(1);
+        }
+    }
+}
+
+/// Inserts at `at`, growing the slice by exactly one entry (one reallocation).
+fn insert<T>(entries: &mut Box<[T]>, at: usize, entry: T) {
+    let mut grown = std::mem::take(entries).into_vec();
+    grown.reserve_exact(1);
+    grown.insert(at, entry);
+    *entries = grown.into_boxed_slice();
+}
+
+/// Drops the first `count` entries, shrinking the slice to the rest.
+fn drop_first<T>(entries: &mut Box<[T]>, count: usize) {
+    if count > 0 {
+        let mut rest = std::mem::take(entries).into_vec();
+        rest.drain(..count);
+        *entries = rest.into_boxed_slice();
+    }
 }
 
 fn encode_span(span: Span, w: &mut Writer) {
@@ -321,4 +492,75 @@ fn shifted(from: Day, delta: i64, field: &'static str) -> Result<Day, StateDecod
         .filter(|day| valid.contains(day))
         .map(|day| Day::new(day as i32))
         .ok_or(invalid(field, "day outside the years 0000 to 9999"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::codec::{Reader, Writer};
+    use crate::testing::{at, DAY};
+
+    fn round_trip(log: &DayLog, base: EventTime) -> DayLog {
+        let mut blob = Vec::new();
+        log.encode(base, &mut Writer::new(&mut blob));
+        let mut r = Reader::new(&blob);
+        let decoded = DayLog::decode(base, &mut r).unwrap();
+        r.finish().unwrap();
+        decoded
+    }
+
+    #[test]
+    fn a_day_packs_into_12_bytes_with_its_span_and_count() {
+        assert_eq!(size_of::<PackedDay>(), 12);
+        let span = Span {
+            first: 86_399_998,
+            last: 86_399_999,
+        };
+        for count in [1, 31, 32, 1000, COUNT_ESCAPE] {
+            let packed = PackedDay::new(Day::new(-3), span, count);
+            assert_eq!((packed.span(), packed.count()), (span, count));
+        }
+    }
+
+    #[test]
+    fn a_day_of_more_events_than_10_bits_counts_them_all() {
+        let base = at(10, 0);
+        let mut log = DayLog::default();
+        let events = 3 * COUNT_ESCAPE + 5;
+        for i in 0..events {
+            log.record_active(EventTime::from_millis(base.millis() + i64::from(i)));
+        }
+        log.record_active(at(11, 1));
+        let days: Vec<(Day, u32)> = log.active_days().map(|d| (d.day, d.events)).collect();
+        assert_eq!(days, [(at(10, 0).day(), events), (at(11, 0).day(), 1)]);
+        assert_eq!(round_trip(&log, base), log);
+
+        // Folded away (W on day 45 folds the days up to 10), the count goes with its day, and
+        // so does the box it was in.
+        log.prune(EventTime::from_millis(at(10, 0).millis() + 35 * DAY), 30);
+        assert_eq!(log.active_days().count(), 1);
+        assert!(log.cold.is_none());
+    }
+
+    #[test]
+    fn churn_days_live_in_the_cold_box_until_folded() {
+        let mut log = DayLog::default();
+        log.record_active(at(10, 9));
+        assert!(log.cold.is_none());
+        log.record_churn(at(10, 20));
+        log.record_churn(at(10, 8));
+        assert_eq!(
+            log.churn(),
+            [ChurnDay {
+                day: at(10, 0).day(),
+                span: Span {
+                    first: at(0, 8).millis() as u32,
+                    last: at(0, 20).millis() as u32,
+                },
+            }]
+        );
+        assert_eq!(round_trip(&log, at(10, 0)), log);
+        log.prune(EventTime::from_millis(at(10, 0).millis() + 36 * DAY), 30);
+        assert_eq!((log.active_days().count(), log.cold.is_none()), (0, true));
+    }
 }

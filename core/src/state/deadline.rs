@@ -38,7 +38,9 @@ impl ProfileState {
         let now = self.windowed(watermark, reactivated_at, config);
         let tick = [
             elapsed::next_tick(self.lifecycle().inactive_since(), watermark),
-            self.last_order
+            self.order_totals()
+                .last_order
+                .get()
                 .and_then(|last| elapsed::next_tick(last, watermark)),
         ]
         .into_iter()
@@ -67,7 +69,7 @@ impl ProfileState {
         config: &SignalConfig,
     ) -> impl Iterator<Item = Day> + 'a {
         let recent_days = i64::from(config.lifecycle.recent_days);
-        let windows = self.days.active_days().iter().flat_map(|d| {
+        let windows = self.days.active_days().flat_map(|d| {
             [RECENT_WINDOW, ACTIVE_DAYS_WINDOW, PREVIOUS_WINDOW_END].map(|w| d.day.plus(w))
         });
         let recent = [

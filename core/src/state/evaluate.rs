@@ -32,44 +32,50 @@ impl ProfileState {
     pub fn evaluate(&self, user_id: &str, watermark: EventTime, config: &SignalConfig) -> Profile {
         let reactivated_at = self.reactivated_at(config);
         let windowed = self.windowed(watermark, reactivated_at, config);
-        let activated_at = self.first_messages.activated_at(config.activation_messages);
+        let chat = self.chat_totals();
+        let activated_at = chat.first_messages.activated_at(config.activation_messages);
         let rfm = windowed.rfm;
+        let totals = self.order_totals();
         Profile {
             user_id: user_id.to_owned(),
             first_seen_at: seconds(self.first_seen),
-            first_contact_at: self.first_contact.map(seconds),
-            last_active_at: self.last_active.map(seconds),
+            first_contact_at: self.first_contact.get().map(seconds),
+            last_active_at: self.last_active.get().map(seconds),
             page_views: self.page_views,
             searches: self.searches,
-            messages_sent: self.messages_sent,
-            messages_received: self.messages_received,
-            orders: self.orders,
-            promo_orders: self.promo_orders,
-            revenue: money(self.revenue_cents),
-            discount_total: money(self.discount_cents),
+            messages_sent: chat.messages_sent,
+            messages_received: chat.messages_received,
+            orders: totals.orders,
+            promo_orders: totals.promo_orders,
+            revenue: money(totals.revenue_cents),
+            discount_total: money(totals.discount_cents),
             active_days_30d: windowed.active_days_30d,
-            activated: self.messages_sent >= u64::from(config.activation_messages),
+            activated: chat.messages_sent >= u64::from(config.activation_messages),
             activated_at: activated_at.map(seconds),
             days_inactive: windowed.days_inactive,
             events_7d: windowed.events_7d,
             events_prev_28d: windowed.events_prev_28d,
             frequency_drop: windowed.frequency_drop,
             hard_churned: self.lifecycle().hard_churned(),
-            marketing_averse: self.marketing_averse,
+            marketing_averse: chat.marketing_averse,
             reactivated_at: reactivated_at.map(seconds),
             lifecycle_stage: windowed.lifecycle_stage,
             churn_risk: windowed.churn_risk,
-            promo_order_share: promotion::promo_order_share(self.promo_orders, self.orders),
-            discount_share: promotion::discount_share(self.discount_cents, self.revenue_cents),
+            promo_order_share: promotion::promo_order_share(totals.promo_orders, totals.orders),
+            discount_share: promotion::discount_share(totals.discount_cents, totals.revenue_cents),
             promo_engagement: self.promo_engagement,
-            promo_tier: promotion::promo_tier(self.orders, self.promo_orders, &config.promo_tier),
+            promo_tier: promotion::promo_tier(
+                totals.orders,
+                totals.promo_orders,
+                &config.promo_tier,
+            ),
             rfm_recency_days: rfm.map(|rfm| rfm.recency_days),
             rfm_r: rfm.map(|rfm| rfm.r),
             rfm_f: rfm.map(|rfm| rfm.f),
             rfm_m: rfm.map(|rfm| rfm.m),
             rfm_segment: rfm.map(|rfm| rfm.segment),
             top_categories: self.categories.top(config.top_categories.count),
-            purchasing_power: self.items.tier(&config.purchasing_power),
+            purchasing_power: totals.items.tier(&config.purchasing_power),
         }
     }
 
@@ -81,6 +87,7 @@ impl ProfileState {
         config: &SignalConfig,
     ) -> Windowed {
         let churn = self.lifecycle().signals(watermark, reactivated_at, config);
+        let totals = self.order_totals();
         Windowed {
             active_days_30d: activity::active_days_30d(self.days.active_days(), watermark.day()),
             days_inactive: churn.days_inactive,
@@ -89,9 +96,14 @@ impl ProfileState {
             frequency_drop: churn.frequency_drop,
             lifecycle_stage: churn.stage,
             churn_risk: churn.churn_risk,
-            rfm: self.last_order.map(|last| {
+            rfm: totals.last_order.get().map(|last| {
                 let recency_days = elapsed::whole_days(last, watermark);
-                Rfm::score(recency_days, self.orders, self.revenue_cents, &config.rfm)
+                Rfm::score(
+                    recency_days,
+                    totals.orders,
+                    totals.revenue_cents,
+                    &config.rfm,
+                )
             }),
         }
     }
@@ -100,8 +112,8 @@ impl ProfileState {
     pub(super) fn lifecycle(&self) -> Lifecycle<'_> {
         Lifecycle {
             first_seen: self.first_seen,
-            last_active: self.last_active,
-            last_churn: self.last_churn,
+            last_active: self.last_active.get(),
+            last_churn: self.last_churn.get(),
             days: &self.days,
         }
     }

@@ -1,12 +1,15 @@
 //! Per-user state: what Portrait remembers about a user between events, and nothing more.
 //!
-//! A [`ProfileState`] is small and flat: counters, a few extreme timestamps, the day log
-//! (`days`: one compact entry per day of the last `RETENTION_DAYS`), the three earliest user
-//! messages, and one weight per category. Its size is bounded however many events the user
-//! sends (under 2 KiB with the defaults; `docs/state.md` has the figures).
+//! A [`ProfileState`] is small and packed, as a process holds millions: a few extreme
+//! timestamps and counters inline (144 bytes in all), the chat and order totals boxed for the
+//! users who have them, the day log (`days`: one 12-byte entry per active day of the last
+//! `RETENTION_DAYS`), and one weight per category, under an interned name. Its size is bounded
+//! however many events the user sends (under 2 KiB with the defaults; `docs/state.md` has the
+//! layout and the figures).
 //!
 //! - [`ProfileState::apply`] is the per-event hot path: a few comparisons and additions in
-//!   place, no allocation except for a user's first message, new day or new category.
+//!   place, no allocation except for a user's first message or order, new day or new
+//!   category.
 //! - [`ProfileState::evaluate`] computes the [`Profile`] row at a watermark (`evaluate.rs`);
 //!   [`ProfileState::next_change`] says when that row will next change (`deadline.rs`), which
 //!   is what the timer sweep keys users by.
@@ -22,6 +25,7 @@ pub(crate) mod days;
 mod deadline;
 mod evaluate;
 pub(crate) mod lifecycle;
+pub(crate) mod maybe_time;
 mod stored;
 #[cfg(test)]
 mod tests;
@@ -37,6 +41,7 @@ use crate::signals::{activity, churn, promotion, SignalConfig};
 use crate::time::EventTime;
 use codec::{invalid, Reader, Writer};
 use days::DayLog;
+use maybe_time::MaybeTime;
 
 #[cfg(doc)]
 use crate::profile::Profile;
@@ -51,32 +56,21 @@ pub struct ProfileState {
     /// Min ts of any event.
     first_seen: EventTime,
     /// Min ts of `friend_added`.
-    first_contact: Option<EventTime>,
+    first_contact: MaybeTime,
     /// Max ts of a user-initiated event.
-    last_active: Option<EventTime>,
+    last_active: MaybeTime,
     page_views: u64,
     searches: u64,
-    messages_sent: u64,
-    messages_received: u64,
+    /// Chat messages: `None` until the first (see [`ChatTotals`]).
+    chat: Option<Box<ChatTotals>>,
 
-    // Orders: activity, promotion and value columns all read these.
-    orders: u64,
-    promo_orders: u64,
-    /// Sums in whole cents, saturating (amounts are never negative, so saturating sums do not
-    /// depend on the order of their terms either).
-    revenue_cents: i64,
-    discount_cents: i64,
-    /// Max ts of an order, for RFM recency.
-    last_order: Option<EventTime>,
-    items: ItemSpend,
-
-    /// The earliest user messages, for `activated_at`.
-    first_messages: EarliestMessages,
+    /// Orders: activity, promotion and value columns all read these. `None` until the first
+    /// order (see [`OrderTotals`]).
+    orders: Option<Box<OrderTotals>>,
 
     // Churn.
     /// Max ts of a hard-churn event.
-    last_churn: Option<EventTime>,
-    marketing_averse: bool,
+    last_churn: MaybeTime,
 
     promo_engagement: u64,
 
@@ -92,21 +86,13 @@ impl ProfileState {
     pub fn new(first: &Event<'_>, config: &SignalConfig) -> Self {
         let mut state = ProfileState {
             first_seen: first.ts,
-            first_contact: None,
-            last_active: None,
+            first_contact: MaybeTime::NONE,
+            last_active: MaybeTime::NONE,
             page_views: 0,
             searches: 0,
-            messages_sent: 0,
-            messages_received: 0,
-            orders: 0,
-            promo_orders: 0,
-            revenue_cents: 0,
-            discount_cents: 0,
-            last_order: None,
-            items: ItemSpend::default(),
-            first_messages: EarliestMessages::default(),
-            last_churn: None,
-            marketing_averse: false,
+            chat: None,
+            orders: None,
+            last_churn: MaybeTime::NONE,
             promo_engagement: 0,
             days: DayLog::default(),
             categories: CategoryWeights::default(),
@@ -122,10 +108,10 @@ impl ProfileState {
         let ts = event.ts;
         self.first_seen = self.first_seen.min(ts);
         if activity::is_user_initiated(&event.kind) {
-            self.last_active = latest(self.last_active, ts);
+            self.last_active.keep_latest(ts);
             self.days.record_active(ts);
         } else if churn::is_hard_churn(&event.kind) {
-            self.last_churn = latest(self.last_churn, ts);
+            self.last_churn.keep_latest(ts);
             self.days.record_churn(ts);
         }
         if promotion::is_promo_engagement(&event.kind, &config.promo_keywords) {
@@ -149,17 +135,18 @@ impl ProfileState {
             }
             EventKind::ChatMessage(chat) => match chat.direction {
                 Direction::User => {
-                    self.messages_sent += 1;
-                    self.first_messages.record(ts, config.activation_messages);
-                    self.marketing_averse = self.marketing_averse
+                    let totals = self.chat_mut();
+                    totals.messages_sent += 1;
+                    totals.first_messages.record(ts, config.activation_messages);
+                    totals.marketing_averse = totals.marketing_averse
                         || churn::is_opt_out(chat, &config.marketing_keywords);
                 }
-                Direction::Staff => self.messages_received += 1,
+                Direction::Staff => self.chat_mut().messages_received += 1,
             },
             EventKind::Order(order) => self.apply_order(ts, order, config),
             EventKind::Account(account) => {
                 if account.action == AccountAction::FriendAdded {
-                    self.first_contact = Some(self.first_contact.map_or(ts, |t| t.min(ts)));
+                    self.first_contact.keep_earliest(ts);
                 }
             }
             EventKind::Promotion(_) => {}
@@ -167,19 +154,36 @@ impl ProfileState {
     }
 
     fn apply_order(&mut self, ts: EventTime, order: &Order<'_>, config: &SignalConfig) {
-        self.orders += 1;
+        let totals = self
+            .orders
+            .get_or_insert_with(|| Box::new(OrderTotals::NONE));
+        totals.orders += 1;
         if promotion::is_promo_order(order) {
-            self.promo_orders += 1;
+            totals.promo_orders += 1;
         }
-        self.revenue_cents = self.revenue_cents.saturating_add(order.amount_cents);
-        self.discount_cents = self.discount_cents.saturating_add(order.discount_cents);
-        self.last_order = latest(self.last_order, ts);
+        totals.revenue_cents = totals.revenue_cents.saturating_add(order.amount_cents);
+        totals.discount_cents = totals.discount_cents.saturating_add(order.discount_cents);
+        totals.last_order.keep_latest(ts);
         let interests = &config.top_categories;
         for item in &order.items {
-            self.items.record(item);
+            totals.items.record(item);
             self.categories
                 .add(&item.category, ts, interests.item_weight, interests);
         }
+    }
+
+    /// The chat totals, zero without messages.
+    fn chat_totals(&self) -> &ChatTotals {
+        self.chat.as_deref().unwrap_or(&ChatTotals::NONE)
+    }
+
+    fn chat_mut(&mut self) -> &mut ChatTotals {
+        self.chat.get_or_insert_with(|| Box::new(ChatTotals::NONE))
+    }
+
+    /// The order totals, zero without orders.
+    fn order_totals(&self) -> &OrderTotals {
+        self.orders.as_deref().unwrap_or(&OrderTotals::NONE)
     }
 
     /// Drops the detail no window can need once the watermark is `watermark`: the day
@@ -196,7 +200,24 @@ impl ProfileState {
     /// Heap bytes the state holds, by allocated capacity: with `size_of::<ProfileState>()`,
     /// the memory one user costs (the "state size" metric).
     pub fn heap_bytes(&self) -> usize {
-        self.days.heap_bytes() + self.first_messages.heap_bytes() + self.categories.heap_bytes()
+        self.heap_bytes_by_part()
+            .iter()
+            .map(|(_, bytes)| bytes)
+            .sum()
+    }
+
+    /// [`ProfileState::heap_bytes`] by part of the state, for the memory benchmark.
+    pub fn heap_bytes_by_part(&self) -> [(&'static str, usize); 4] {
+        let orders = self.orders.as_ref().map_or(0, |_| size_of::<OrderTotals>());
+        let chat = self.chat.as_ref().map_or(0, |chat| {
+            size_of::<ChatTotals>() + chat.first_messages.heap_bytes()
+        });
+        [
+            ("orders", orders),
+            ("chat", chat),
+            ("days", self.days.heap_bytes()),
+            ("categories", self.categories.heap_bytes()),
+        ]
     }
 
     /// Appends the `profile_state` blob: a version byte, then the fields as varints (times as
@@ -204,19 +225,21 @@ impl ProfileState {
     /// in `docs/state.md`. Equal states give equal bytes.
     pub fn encode(&self, out: &mut Vec<u8>) {
         let base = self.first_seen;
+        let totals = self.order_totals();
+        let chat = self.chat_totals();
         let mut w = Writer::new(out);
         w.u8(VERSION);
         w.signed(base.millis());
         let optional = [
-            self.first_contact,
-            self.last_active,
-            self.last_order,
-            self.last_churn,
+            self.first_contact.get(),
+            self.last_active.get(),
+            totals.last_order.get(),
+            self.last_churn.get(),
         ];
         let flags = optional
             .iter()
             .enumerate()
-            .fold(u8::from(self.marketing_averse) << 4, |flags, (bit, ts)| {
+            .fold(u8::from(chat.marketing_averse) << 4, |flags, (bit, ts)| {
                 flags | u8::from(ts.is_some()) << bit
             });
         w.u8(flags);
@@ -226,19 +249,19 @@ impl ProfileState {
         for counter in [
             self.page_views,
             self.searches,
-            self.messages_sent,
-            self.messages_received,
-            self.orders,
-            self.promo_orders,
+            chat.messages_sent,
+            chat.messages_received,
+            totals.orders,
+            totals.promo_orders,
             self.promo_engagement,
         ] {
             w.varint(counter.into());
         }
         // Never negative: the decoder rejects negative amounts.
-        w.varint(self.revenue_cents as u128);
-        w.varint(self.discount_cents as u128);
-        self.items.encode(&mut w);
-        self.first_messages.encode(base, &mut w);
+        w.varint(totals.revenue_cents as u128);
+        w.varint(totals.discount_cents as u128);
+        totals.items.encode(&mut w);
+        chat.first_messages.encode(base, &mut w);
         self.days.encode(base, &mut w);
         self.categories.encode(&mut w);
     }
@@ -271,37 +294,98 @@ impl ProfileState {
         let last_active = optional(1, "last_active")?;
         let last_order = optional(2, "last_order")?;
         let last_churn = optional(3, "last_churn")?;
-        // Fields are read in the order they are written here, which is the blob's order.
-        let state = ProfileState {
-            first_seen,
-            first_contact,
-            last_active,
-            last_order,
-            last_churn,
-            marketing_averse: flags & 1 << 4 != 0,
-            page_views: r.int("page_views")?,
-            searches: r.int("searches")?,
-            messages_sent: r.int("messages_sent")?,
-            messages_received: r.int("messages_received")?,
-            orders: r.int("orders")?,
-            promo_orders: r.int("promo_orders")?,
-            promo_engagement: r.int("promo_engagement")?,
+        // Fields are read in the order they are written, which is the blob's order.
+        let marketing_averse = flags & 1 << 4 != 0;
+        let page_views = r.int("page_views")?;
+        let searches = r.int("searches")?;
+        let messages_sent = r.int("messages_sent")?;
+        let messages_received = r.int("messages_received")?;
+        let orders = r.int("orders")?;
+        let promo_orders = r.int("promo_orders")?;
+        let promo_engagement = r.int("promo_engagement")?;
+        let totals = OrderTotals {
+            orders,
+            promo_orders,
             revenue_cents: r.int("revenue_cents")?,
             discount_cents: r.int("discount_cents")?,
+            last_order: last_order.into(),
             items: ItemSpend::decode(&mut r)?,
+        };
+        if totals.promo_orders > totals.orders {
+            return Err(invalid("promo_orders", "more promo orders than orders"));
+        }
+        let chat = ChatTotals {
+            messages_sent,
+            messages_received,
+            marketing_averse,
             first_messages: EarliestMessages::decode(first_seen, &mut r)?,
+        };
+        let state = ProfileState {
+            first_seen,
+            first_contact: first_contact.into(),
+            last_active: last_active.into(),
+            last_churn: last_churn.into(),
+            page_views,
+            searches,
+            promo_engagement,
+            // Boxed only when there is something in them, as `apply` does: equal states are
+            // equal values.
+            chat: (chat != ChatTotals::NONE).then(|| Box::new(chat)),
+            orders: (totals != OrderTotals::NONE).then(|| Box::new(totals)),
             days: DayLog::decode(first_seen, &mut r)?,
             categories: CategoryWeights::decode(&mut r)?,
         };
         r.finish()?;
-        if state.promo_orders > state.orders {
-            return Err(invalid("promo_orders", "more promo orders than orders"));
-        }
         Ok(state)
     }
 }
 
-/// The later of an optional time and `ts`.
-fn latest(current: Option<EventTime>, ts: EventTime) -> Option<EventTime> {
-    Some(current.map_or(ts, |t| t.max(ts)))
+/// What a user's chat messages add up to. Boxed in the state, as many users never chat.
+#[derive(Debug, Clone, PartialEq)]
+struct ChatTotals {
+    /// Messages from the user.
+    messages_sent: u64,
+    /// Messages from staff.
+    messages_received: u64,
+    /// The earliest user messages, for `activated_at`.
+    first_messages: EarliestMessages,
+    /// An OR over the user's messages; the text is never stored.
+    marketing_averse: bool,
+}
+
+impl ChatTotals {
+    /// No messages.
+    const NONE: ChatTotals = ChatTotals {
+        messages_sent: 0,
+        messages_received: 0,
+        marketing_averse: false,
+        first_messages: EarliestMessages::NONE,
+    };
+}
+
+/// What a user's orders add up to. Boxed in the state, as many users never order: for them
+/// the box is an 8-byte `None` instead of 64 bytes of zeros.
+#[derive(Debug, Clone, PartialEq)]
+struct OrderTotals {
+    orders: u64,
+    promo_orders: u64,
+    /// Sums in whole cents, saturating (amounts are never negative, so saturating sums do not
+    /// depend on the order of their terms either).
+    revenue_cents: i64,
+    discount_cents: i64,
+    /// Max ts of an order, for RFM recency.
+    last_order: MaybeTime,
+    items: ItemSpend,
+}
+
+impl OrderTotals {
+    /// No orders.
+    const NONE: OrderTotals = OrderTotals {
+        orders: 0,
+        promo_orders: 0,
+        revenue_cents: 0,
+        discount_cents: 0,
+        last_order: MaybeTime::NONE,
+        items: ItemSpend::NONE,
+    };
 }

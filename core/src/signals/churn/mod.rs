@@ -50,18 +50,19 @@ pub(crate) fn hard_churned(last_churn: Option<EventTime>, last_active: Option<Ev
 }
 
 /// `events_7d` and `events_prev_28d` as of the day `today` = `day(W)`.
-pub(crate) fn recent_counts(days: &[ActiveDay], today: Day) -> (u32, u32) {
+pub(crate) fn recent_counts(days: impl IntoIterator<Item = ActiveDay>, today: Day) -> (u32, u32) {
     let recent_since = today.plus(-RECENT_WINDOW);
     let previous_since = today.plus(-PREVIOUS_WINDOW_END);
-    days.iter().fold((0u32, 0u32), |(recent, previous), d| {
-        if d.day > recent_since {
-            (recent.saturating_add(d.events), previous)
-        } else if d.day > previous_since {
-            (recent, previous.saturating_add(d.events))
-        } else {
-            (recent, previous)
-        }
-    })
+    days.into_iter()
+        .fold((0u32, 0u32), |(recent, previous), d| {
+            if d.day > recent_since {
+                (recent.saturating_add(d.events), previous)
+            } else if d.day > previous_since {
+                (recent, previous.saturating_add(d.events))
+            } else {
+                (recent, previous)
+            }
+        })
 }
 
 /// `frequency_drop`: how far the last week's daily rate fell below the four weeks' before.

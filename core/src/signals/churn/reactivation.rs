@@ -14,24 +14,44 @@
 
 use crate::state::codec::{invalid, Reader, StateDecodeError, Writer};
 use crate::state::days::{ActiveDay, ChurnDay};
+use crate::state::maybe_time::MaybeTime;
 use crate::time::EventTime;
 
 /// The comeback scan after some prefix of the user's days.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Comebacks {
     /// `last(p)` of the latest active day scanned.
-    last_active: Option<EventTime>,
+    last_active: MaybeTime,
     /// Whether a hard-churn event came after `last_active`. Only ever set once there is an
     /// active day: churn before the first active day cannot make a comeback.
     churned_since: bool,
     /// `first(d)` of the latest comeback day scanned.
-    latest: Option<EventTime>,
+    latest: MaybeTime,
 }
 
 impl Comebacks {
+    /// The scan state from its parts (`last_active`, `churned_since`, `latest`), for a holder
+    /// that stores them apart to pack them with its own fields.
+    pub(crate) fn from_parts(
+        last_active: MaybeTime,
+        churned_since: bool,
+        latest: MaybeTime,
+    ) -> Self {
+        Comebacks {
+            last_active,
+            churned_since,
+            latest,
+        }
+    }
+
+    /// The inverse of [`Comebacks::from_parts`].
+    pub(crate) fn into_parts(self) -> (MaybeTime, bool, MaybeTime) {
+        (self.last_active, self.churned_since, self.latest)
+    }
+
     /// `reactivated_at` of the days scanned.
     pub(crate) fn latest(&self) -> Option<EventTime> {
-        self.latest
+        self.latest.get()
     }
 
     fn churn(&mut self) {
@@ -39,13 +59,13 @@ impl Comebacks {
     }
 
     fn active(&mut self, day: &ActiveDay, gap_days: u32) {
-        if let Some(previous) = self.last_active {
+        if let Some(previous) = self.last_active.get() {
             let gap = i64::from(day.day.since(previous.day()));
             if gap >= i64::from(gap_days) || self.churned_since {
-                self.latest = Some(day.first());
+                self.latest = Some(day.first()).into();
             }
         }
-        self.last_active = Some(day.last());
+        self.last_active = Some(day.last()).into();
         self.churned_since = false;
     }
 
@@ -55,7 +75,10 @@ impl Comebacks {
             | u8::from(self.churned_since) << 1
             | u8::from(self.latest.is_some()) << 2;
         w.u8(flags);
-        for ts in [self.last_active, self.latest].into_iter().flatten() {
+        for ts in [self.last_active.get(), self.latest.get()]
+            .into_iter()
+            .flatten()
+        {
             w.after(base, ts);
         }
     }
@@ -70,9 +93,9 @@ impl Comebacks {
         }
         let mut read = |set: bool, field| set.then(|| r.after(base, field)).transpose();
         Ok(Comebacks {
-            last_active: read(flags & 0b001 != 0, "days.folded last_active")?,
+            last_active: read(flags & 0b001 != 0, "days.folded last_active")?.into(),
             churned_since: flags & 0b010 != 0,
-            latest: read(flags & 0b100 != 0, "days.folded latest")?,
+            latest: read(flags & 0b100 != 0, "days.folded latest")?.into(),
         })
     }
 }
@@ -85,7 +108,7 @@ impl Comebacks {
 /// gap after it, and those in between to no gap at all.
 pub(crate) fn scan(
     from: Comebacks,
-    active: &[ActiveDay],
+    active: impl IntoIterator<Item = ActiveDay>,
     churn: &[ChurnDay],
     gap_days: u32,
 ) -> Comebacks {
@@ -99,7 +122,7 @@ pub(crate) fn scan(
         if same_day.is_some_and(|c| c.span.first < day.span.first) {
             scan.churn();
         }
-        scan.active(day, gap_days);
+        scan.active(&day, gap_days);
         if same_day.is_some_and(|c| c.span.last > day.span.last) {
             scan.churn();
         }

@@ -38,20 +38,35 @@ impl Default for PurchasingPowerThresholds {
     }
 }
 
-/// Σ (price · qty) and Σ qty over every order item seen. Saturating, and `u128` for the
-/// cents: one item line can be `i64::MAX` cents times `u32::MAX` units.
+/// Σ (price · qty) and Σ qty over every order item seen. Saturating, and 128 bits for the
+/// cents: one item line can be `i64::MAX` cents times `u32::MAX` units. The cents are two
+/// `u64` halves rather than a `u128`, whose 16-byte alignment would pad the whole state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct ItemSpend {
-    cents: u128,
+    cents: [u64; 2],
     quantity: u64,
 }
 
 impl ItemSpend {
+    /// No items.
+    pub(crate) const NONE: ItemSpend = ItemSpend {
+        cents: [0; 2],
+        quantity: 0,
+    };
+
     pub(crate) fn record(&mut self, item: &Item<'_>) {
         // The decoder guarantees `price_cents >= 0`.
         let price = u128::from(u64::try_from(item.price_cents).unwrap_or(0));
-        self.cents = self.cents.saturating_add(price * u128::from(item.qty));
+        self.set_cents(self.cents().saturating_add(price * u128::from(item.qty)));
         self.quantity = self.quantity.saturating_add(u64::from(item.qty));
+    }
+
+    fn cents(&self) -> u128 {
+        u128::from(self.cents[1]) << 64 | u128::from(self.cents[0])
+    }
+
+    fn set_cents(&mut self, cents: u128) {
+        self.cents = [cents as u64, (cents >> 64) as u64];
     }
 
     /// `purchasing_power`; `None` without items.
@@ -59,7 +74,8 @@ impl ItemSpend {
         if self.quantity == 0 {
             return None;
         }
-        let below = |cents: u64| self.cents < u128::from(cents) * u128::from(self.quantity);
+        let cents = self.cents();
+        let below = |bound: u64| cents < u128::from(bound) * u128::from(self.quantity);
         Some(match t.below_cents {
             [low, ..] if below(low) => PurchasingPower::Low,
             [_, medium, _] if below(medium) => PurchasingPower::Medium,
@@ -69,15 +85,15 @@ impl ItemSpend {
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
-        w.varint(self.cents);
+        w.varint(self.cents());
         w.varint(self.quantity.into());
     }
 
     pub(crate) fn decode(r: &mut Reader) -> Result<Self, StateDecodeError> {
-        Ok(ItemSpend {
-            cents: r.varint("items.cents")?,
-            quantity: r.int("items.quantity")?,
-        })
+        let mut spend = ItemSpend::NONE;
+        spend.set_cents(r.varint("items.cents")?);
+        spend.quantity = r.int("items.quantity")?;
+        Ok(spend)
     }
 }
 

@@ -21,8 +21,15 @@
 //! replaces the last-ranked one, or is dropped if it would rank last itself. The ranking is
 //! exact while a user has at most `max_tracked` categories; beyond that, a category that was
 //! dropped and comes back starts from its new events only.
+//!
+//! Names are interned: every distinct category name is stored once per process (see
+//! [`Name`]), and a user's entry holds an 8-byte pointer to it, so an entry is 16 bytes with no
+//! allocation of its own. The blob still writes the names.
 
+use std::cell::RefCell;
 use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -67,10 +74,72 @@ impl TopCategoriesConfig {
     }
 }
 
+/// A category name, interned: one copy per distinct name for the whole process, shared by
+/// every user's state (a catalogue has some hundreds of categories, users have millions).
+///
+/// The copies are never freed, so the interner grows with the distinct names ever seen; with
+/// a catalogue's categories that is a few kilobytes. Input that invents a new category name
+/// per event would grow it without bound (as it would grow the `top_categories` column's
+/// vocabulary). A thin pointer to the interned copy rather than a `&str` keeps the entry 8
+/// bytes.
+#[derive(Clone, Copy)]
+struct Name(&'static Interned);
+
+/// The one copy of a name.
+struct Interned(Box<str>);
+
+impl Name {
+    /// The interned copy of `name`, made on first sight. Looks in this thread's copy of the
+    /// table first, so the shared table's lock is taken once per thread and name (restoring
+    /// a partition interns every stored user's categories).
+    fn intern(name: &str) -> Name {
+        type Table = HashMap<&'static str, &'static Interned>;
+        static SHARED: OnceLock<Mutex<Table>> = OnceLock::new();
+        thread_local! {
+            static LOCAL: RefCell<Table> = RefCell::default();
+        }
+        LOCAL.with_borrow_mut(|local| {
+            if let Some(&interned) = local.get(name) {
+                return Name(interned);
+            }
+            let mut shared = SHARED
+                .get_or_init(Mutex::default)
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let interned = match shared.get(name) {
+                Some(&interned) => interned,
+                None => {
+                    let interned: &'static Interned = Box::leak(Box::new(Interned(name.into())));
+                    shared.insert(&interned.0, interned);
+                    interned
+                }
+            };
+            local.insert(&interned.0, interned);
+            Name(interned)
+        })
+    }
+
+    fn as_str(&self) -> &'static str {
+        &self.0 .0
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
 /// One category and its weight relative to the reference.
 #[derive(Debug, Clone, PartialEq)]
 struct Weighted {
-    name: Box<str>,
+    name: Name,
     weight: f64,
 }
 
@@ -80,8 +149,9 @@ pub(crate) struct CategoryWeights {
     /// ⌊ts / half-life⌋ of the latest category-bearing event: the weights are relative to the
     /// start of this half-life period.
     period: i64,
-    /// At most `max_tracked`, sorted by name (for lookup without allocating).
-    entries: Vec<Weighted>,
+    /// At most `max_tracked`, sorted by name (for lookup without allocating); a boxed slice,
+    /// exactly as long as the categories it holds.
+    entries: Box<[Weighted]>,
 }
 
 impl CategoryWeights {
@@ -108,17 +178,19 @@ impl CategoryWeights {
         let within_period = ts.millis().rem_euclid(half_life) as f64 / half_life as f64;
         let weight = base * within_period.exp2() * power_of_two(period.saturating_sub(self.period));
 
-        match self.entries.binary_search_by(|e| (*e.name).cmp(name)) {
+        match self.entries.binary_search_by(|e| e.name.as_str().cmp(name)) {
             Ok(at) => self.entries[at].weight += weight,
             Err(at) if self.entries.len() < config.max_tracked => {
-                self.entries.reserve_exact(1);
-                self.entries.insert(
+                let mut entries = std::mem::take(&mut self.entries).into_vec();
+                entries.reserve_exact(1);
+                entries.insert(
                     at,
                     Weighted {
-                        name: name.into(),
+                        name: Name::intern(name),
                         weight,
                     },
                 );
+                self.entries = entries.into_boxed_slice();
             }
             Err(_) => self.replace_last_ranked(name, weight),
         }
@@ -135,18 +207,25 @@ impl CategoryWeights {
             .entries
             .iter()
             .enumerate()
-            .max_by(|(_, a), (_, b)| key(&*a.name, a.weight).cmp(&key(&*b.name, b.weight)))
-            .map(|(at, e)| (at, newcomer < key(&*e.name, e.weight)));
+            .max_by(|(_, a), (_, b)| {
+                key(a.name.as_str(), a.weight).cmp(&key(b.name.as_str(), b.weight))
+            })
+            .map(|(at, e)| (at, newcomer < key(e.name.as_str(), e.weight)));
         if let Some((at, true)) = last_ranked {
-            self.entries.remove(at);
-            let at = self.entries.partition_point(|e| *e.name < *name);
-            self.entries.insert(
-                at,
-                Weighted {
-                    name: name.into(),
-                    weight,
-                },
-            );
+            // Same length: shift in place, no allocation but the name's first sight.
+            let entries = &mut self.entries;
+            let to = entries.partition_point(|e| e.name.as_str() < name);
+            let entry = Weighted {
+                name: Name::intern(name),
+                weight,
+            };
+            if to <= at {
+                entries[to..=at].rotate_right(1);
+                entries[to] = entry;
+            } else {
+                entries[at..to].rotate_left(1);
+                entries[to - 1] = entry;
+            }
         }
     }
 
@@ -156,7 +235,7 @@ impl CategoryWeights {
         let mut ranked: Vec<(i64, &str)> = self
             .entries
             .iter()
-            .map(|e| (score(e.weight, max), &*e.name))
+            .map(|e| (score(e.weight, max), e.name.as_str()))
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
         ranked
@@ -166,16 +245,17 @@ impl CategoryWeights {
             .collect()
     }
 
+    /// Heap bytes this user holds: the entries. The interned names are shared by every user
+    /// and not counted.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * size_of::<Weighted>()
-            + self.entries.iter().map(|e| e.name.len()).sum::<usize>()
+        size_of_val::<[Weighted]>(&self.entries)
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.signed(self.period);
         w.varint(self.entries.len() as u128);
         for entry in &self.entries {
-            w.str(&entry.name);
+            w.str(entry.name.as_str());
             w.f64(entry.weight);
         }
     }
@@ -186,7 +266,7 @@ impl CategoryWeights {
         let mut entries: Vec<Weighted> = Vec::with_capacity(count);
         for _ in 0..count {
             let name = r.str("categories.name")?;
-            if entries.last().is_some_and(|e| *e.name >= *name) {
+            if entries.last().is_some_and(|e| e.name.as_str() >= name) {
                 return Err(invalid("categories.name", "names not strictly ascending"));
             }
             let weight = r.f64("categories.weight")?;
@@ -194,11 +274,14 @@ impl CategoryWeights {
                 return Err(invalid("categories.weight", "not a finite weight >= 0"));
             }
             entries.push(Weighted {
-                name: name.into(),
+                name: Name::intern(name),
                 weight,
             });
         }
-        Ok(CategoryWeights { period, entries })
+        Ok(CategoryWeights {
+            period,
+            entries: entries.into_boxed_slice(),
+        })
     }
 }
 
