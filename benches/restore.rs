@@ -1,14 +1,31 @@
-//! Restore: `profile_state` blobs back into states (`ProfileState::decode`), users per second.
+//! Restore: `profile_state` blobs back into a running shard, users per second.
 //!
-//! The blobs are those of the data set's users at its end, as the last flush wrote them.
+//! - `restore/decode_state`: `ProfileState::decode` of one user's blob, alone.
+//! - `restore/shard`: the whole of `Shard::restore` (alerts on, as by default) for one
+//!   partition's rows: decode each user's blob (state, applied offsets, progress, alert
+//!   timeline), index the user, compute their next deadline and alert due time and file both,
+//!   then the first sweep at the restored watermark, which is where the deadline index files
+//!   what a restore gave it (`pipelines/src/deadlines.rs`). The rows are those the flushes
+//!   of a replay of the data set left in `profile_state` (each user's latest), copied under
+//!   [`COPIES`] sets of ids so that the shard outgrows the caches as a real partition does.
+//!
 //! Issue 8's target is 1 M users per second; reading the rows from ClickHouse is not included.
 
 mod common;
 
+use std::collections::HashMap;
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use portrait_connectors::clickhouse::StoredState;
+use portrait_core::alerts::AlertRules;
+use portrait_core::event::{decode, DecodeLimits};
+use portrait_core::time::EventTime;
 use portrait_core::{ProfileState, SignalConfig};
+use portrait_pipelines::shard::Shard;
+
+/// Copies of the data set's 2 000 users in `restore/shard`: 100 000 users.
+const COPIES: usize = 50;
 
 fn restore(c: &mut Criterion) {
     let config = SignalConfig::default();
@@ -23,6 +40,7 @@ fn restore(c: &mut Criterion) {
             blob
         })
         .collect();
+    let rows = stored_rows(&dataset, &config);
 
     let mut group = c.benchmark_group("restore");
     group.throughput(Throughput::Elements(blobs.len() as u64));
@@ -33,7 +51,66 @@ fn restore(c: &mut Criterion) {
             }
         });
     });
+    group.throughput(Throughput::Elements(rows.len() as u64));
+    group.bench_function("shard", |b| {
+        b.iter_batched(
+            || rows.clone(),
+            |rows| {
+                let mut shard = Shard::new(common::topics()).with_alerts();
+                let watermark = shard
+                    .restore(rows, &config)
+                    .expect("valid rows")
+                    .expect("rows were restored");
+                shard.sweep(watermark);
+                shard
+            },
+            BatchSize::PerIteration,
+        );
+    });
     group.finish();
+}
+
+/// What `profile_state` holds after a replay of the data set through one shard with alerts,
+/// flushing as [`common::replay_shard`] does: each user's latest row, copied under
+/// [`COPIES`] sets of ids (`<id>` then `<id>~1`, `<id>~2`, ...).
+fn stored_rows(dataset: &portrait_generator::Dataset, config: &SignalConfig) -> Vec<StoredState> {
+    let limits = DecodeLimits::default();
+    let rules = AlertRules::default();
+    let messages = dataset.messages();
+    let mut shard = Shard::new(common::topics()).with_alerts();
+    let mut latest_rows: HashMap<String, StoredState> = HashMap::new();
+    let mut latest = i64::MIN;
+    for (n, message) in messages.iter().enumerate() {
+        let event = decode(&message.payload, &limits).expect("generated events are valid");
+        latest = latest.max(event.ts.millis());
+        shard.apply(0, n as i64, &event, config);
+        if (n + 1) % common::FLUSH_EVERY == 0 || n + 1 == messages.len() {
+            let watermark = EventTime::from_millis(latest - common::LATENESS_MS);
+            let updated_at = u32::try_from(watermark.millis() / 1000).expect("a 2020s time");
+            shard.sweep(watermark);
+            shard.decide_alerts(Some(watermark), config, &rules, |_| {});
+            shard.drain(watermark, common::LATENESS_MS, config, |changed| {
+                let user_id = changed.profile.user_id.clone();
+                let row = StoredState {
+                    user_id: user_id.clone(),
+                    state: changed.state,
+                    version: changed.version,
+                    updated_at,
+                };
+                latest_rows.insert(user_id, row);
+            });
+        }
+    }
+    let mut rows: Vec<StoredState> = latest_rows.into_values().collect();
+    rows.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+    let originals = rows.clone();
+    for copy in 1..COPIES {
+        rows.extend(originals.iter().map(|row| StoredState {
+            user_id: format!("{}~{copy}", row.user_id),
+            ..row.clone()
+        }));
+    }
+    rows
 }
 
 criterion_group! {
