@@ -37,7 +37,7 @@ impl Rolling {
     fn new(users: u32) -> Self {
         let mut index = DeadlineIndex::default();
         for slot in 0..users {
-            index.reschedule(slot, None, Some(first_deadline(slot, users)));
+            index.reschedule(slot, Some(first_deadline(slot, users)));
         }
         Rolling {
             index,
@@ -63,8 +63,7 @@ impl Rolling {
             let first = first_deadline(slot, self.users);
             let passed =
                 first + (self.watermark - first).div_euclid(MILLIS_PER_DAY) * MILLIS_PER_DAY;
-            self.index
-                .reschedule(slot, None, Some(passed + MILLIS_PER_DAY));
+            self.index.reschedule(slot, Some(passed + MILLIS_PER_DAY));
         }
     }
 }

@@ -96,11 +96,10 @@ pub struct DeadlineIndex {
 }
 
 impl DeadlineIndex {
-    /// Moves `slot` from its `old` deadline (the one it was last given, or `None` if it has
-    /// none: never given one, popped since, or moved away) to its `new` one.
-    pub fn reschedule(&mut self, slot: Slot, old: Option<i64>, new: Option<i64>) {
-        debug_assert_eq!(old, self.deadline(slot), "slot {slot}'s deadline");
-        if old == new {
+    /// Moves `slot` to its `new` deadline, or out of the index with `None`. The index is the
+    /// one record of each slot's deadline: its callers keep no copy.
+    pub fn reschedule(&mut self, slot: Slot, new: Option<i64>) {
+        if self.deadline(slot) == new {
             return;
         }
         let index = slot as usize;
@@ -136,6 +135,15 @@ impl DeadlineIndex {
         if outgrown || stale {
             self.rebuild(cursor << self.shift);
         }
+    }
+
+    /// Gives `from`'s deadline to `to`, which has none, and leaves `from` without: for a
+    /// slot table that moves its last entry into a freed slot.
+    pub fn move_slot(&mut self, from: Slot, to: Slot) {
+        debug_assert_eq!(self.deadline(to), None, "slot {to} is free");
+        let deadline = self.deadline(from);
+        self.reschedule(from, None);
+        self.reschedule(to, deadline);
     }
 
     /// The deadline `slot` is filed under, if any.
@@ -326,7 +334,7 @@ mod tests {
     /// Pops with the index already started, as every sweep after the first.
     fn started() -> DeadlineIndex {
         let mut index = DeadlineIndex::default();
-        index.reschedule(0, None, Some(T0));
+        index.reschedule(0, Some(T0));
         assert_eq!(index.pop_due(T0).collect::<Vec<_>>(), [0]);
         index
     }
@@ -334,9 +342,9 @@ mod tests {
     #[test]
     fn pops_only_due_slots_in_deadline_order() {
         let mut index = DeadlineIndex::default();
-        index.reschedule(1, None, Some(30));
-        index.reschedule(2, None, Some(10));
-        index.reschedule(3, None, Some(20));
+        index.reschedule(1, Some(30));
+        index.reschedule(2, Some(10));
+        index.reschedule(3, Some(20));
         let due: Vec<_> = index.pop_due(20).collect();
         assert_eq!(due, [2, 3]);
         assert_eq!(index.len(), 1);
@@ -345,10 +353,10 @@ mod tests {
     #[test]
     fn rescheduling_replaces_the_old_deadline() {
         let mut index = DeadlineIndex::default();
-        index.reschedule(7, None, Some(10));
-        index.reschedule(7, Some(10), Some(50));
+        index.reschedule(7, Some(10));
+        index.reschedule(7, Some(50));
         assert_eq!(index.pop_due(40).count(), 0);
-        index.reschedule(7, Some(50), None);
+        index.reschedule(7, None);
         assert_eq!(index.len(), 0);
     }
 
@@ -356,10 +364,10 @@ mod tests {
     fn a_stale_entry_is_skipped_when_its_bucket_is_swept() {
         let mut index = started();
         let bucket = index.bucket_ms();
-        index.reschedule(1, None, Some(T0 + 1_000));
+        index.reschedule(1, Some(T0 + 1_000));
         // Later, in another bucket, then earlier again in a third: two stale entries.
-        index.reschedule(1, Some(T0 + 1_000), Some(T0 + 10 * bucket));
-        index.reschedule(1, Some(T0 + 10 * bucket), Some(T0 + 3 * bucket));
+        index.reschedule(1, Some(T0 + 10 * bucket));
+        index.reschedule(1, Some(T0 + 3 * bucket));
         assert_eq!(index.pop_due(T0 + 2 * bucket).count(), 0);
         assert_eq!(index.deadline(1), Some(T0 + 3 * bucket));
         assert_eq!(index.pop_due(T0 + 20 * bucket).collect::<Vec<_>>(), [1]);
@@ -371,9 +379,9 @@ mod tests {
     fn a_slot_moved_back_to_a_deadline_it_left_pops_once() {
         let mut index = started();
         let bucket = index.bucket_ms();
-        index.reschedule(4, None, Some(T0 + 5_000));
-        index.reschedule(4, Some(T0 + 5_000), Some(T0 + 5 * bucket));
-        index.reschedule(4, Some(T0 + 5 * bucket), Some(T0 + 5_000));
+        index.reschedule(4, Some(T0 + 5_000));
+        index.reschedule(4, Some(T0 + 5 * bucket));
+        index.reschedule(4, Some(T0 + 5_000));
         assert_eq!(index.pop_due(T0 + DAY).collect::<Vec<_>>(), [4]);
         assert_eq!(index.pop_due(T0 + 2 * DAY).count(), 0);
     }
@@ -382,9 +390,9 @@ mod tests {
     fn equal_deadlines_pop_in_slot_order() {
         let mut index = started();
         for slot in [9, 3, 7, 1, 5] {
-            index.reschedule(slot, None, Some(T0 + 60_000));
+            index.reschedule(slot, Some(T0 + 60_000));
         }
-        index.reschedule(8, None, Some(T0 + 59_999));
+        index.reschedule(8, Some(T0 + 59_999));
         let due: Vec<_> = index.pop_due(T0 + 60_000).collect();
         assert_eq!(due, [8, 1, 3, 5, 7, 9]);
     }
@@ -394,12 +402,12 @@ mod tests {
         let mut index = started();
         let far = T0 + 40 * DAY;
         assert!(far - T0 > HORIZON_MS);
-        index.reschedule(2, None, Some(far + 1));
-        index.reschedule(1, None, Some(far));
-        index.reschedule(3, None, Some(T0 + DAY));
+        index.reschedule(2, Some(far + 1));
+        index.reschedule(1, Some(far));
+        index.reschedule(3, Some(T0 + DAY));
         // A far deadline moved closer leaves a stale entry in the overflow.
-        index.reschedule(4, None, Some(far));
-        index.reschedule(4, Some(far), Some(T0 + 2 * DAY));
+        index.reschedule(4, Some(far));
+        index.reschedule(4, Some(T0 + 2 * DAY));
         assert_eq!(index.pop_due(T0 + 3 * DAY).collect::<Vec<_>>(), [3, 4]);
         assert_eq!(index.pop_due(far - 1).count(), 0);
         assert_eq!(index.pop_due(far).collect::<Vec<_>>(), [1]);
@@ -411,9 +419,9 @@ mod tests {
     fn a_late_sweep_pops_everything_due_in_order() {
         // The watermark jumps past the ring's whole reach at once.
         let mut index = started();
-        index.reschedule(1, None, Some(T0 + 30 * DAY));
-        index.reschedule(2, None, Some(T0 + HORIZON_MS - 1));
-        index.reschedule(3, None, Some(T0 + 1));
+        index.reschedule(1, Some(T0 + 30 * DAY));
+        index.reschedule(2, Some(T0 + HORIZON_MS - 1));
+        index.reschedule(3, Some(T0 + 1));
         let due: Vec<_> = index.pop_due(T0 + 100 * DAY).collect();
         assert_eq!(due, [3, 2, 1]);
     }
@@ -421,11 +429,11 @@ mod tests {
     #[test]
     fn a_deadline_already_passed_pops_at_the_next_sweep() {
         let mut index = started();
-        index.reschedule(5, None, Some(T0 + DAY));
+        index.reschedule(5, Some(T0 + DAY));
         assert_eq!(index.pop_due(T0 + DAY).count(), 1);
         // Filed behind the sweep (an alert timeline due at a decision already made).
-        index.reschedule(6, None, Some(T0 + 1_000));
-        index.reschedule(7, None, Some(T0 + DAY + 1));
+        index.reschedule(6, Some(T0 + 1_000));
+        index.reschedule(7, Some(T0 + DAY + 1));
         assert_eq!(index.pop_due(T0 + DAY).collect::<Vec<_>>(), [6]);
         assert_eq!(index.pop_due(T0 + DAY + 1).collect::<Vec<_>>(), [7]);
     }
@@ -433,12 +441,12 @@ mod tests {
     #[test]
     fn a_removed_slot_never_pops() {
         let mut index = started();
-        index.reschedule(1, None, Some(T0 + 10));
-        index.reschedule(2, None, Some(T0 + 20));
+        index.reschedule(1, Some(T0 + 10));
+        index.reschedule(2, Some(T0 + 20));
         // The shard forgets slot 1 by moving its last slot (2) into it.
-        index.reschedule(1, Some(T0 + 10), None);
-        index.reschedule(2, Some(T0 + 20), None);
-        index.reschedule(1, None, Some(T0 + 20));
+        index.reschedule(1, None);
+        index.reschedule(2, None);
+        index.reschedule(1, Some(T0 + 20));
         assert_eq!(index.pop_due(T0 + DAY).collect::<Vec<_>>(), [1]);
     }
 
@@ -446,10 +454,10 @@ mod tests {
     fn deadlines_given_before_the_first_sweep_are_filed_by_it() {
         // As a restore files them: in slot order, deadlines in any order, some already due.
         let mut index = DeadlineIndex::default();
-        index.reschedule(0, None, Some(T0 + DAY));
-        index.reschedule(1, None, Some(T0 - DAY));
-        index.reschedule(2, None, Some(T0 + 50 * DAY));
-        index.reschedule(3, None, Some(T0));
+        index.reschedule(0, Some(T0 + DAY));
+        index.reschedule(1, Some(T0 - DAY));
+        index.reschedule(2, Some(T0 + 50 * DAY));
+        index.reschedule(3, Some(T0));
         assert_eq!(index.pop_due(T0).collect::<Vec<_>>(), [1, 3]);
         assert_eq!(index.pop_due(T0 + 60 * DAY).collect::<Vec<_>>(), [0, 2]);
     }
@@ -459,11 +467,11 @@ mod tests {
         let mut index = started();
         let bucket = index.bucket_ms();
         let mut deadline = T0 + 1;
-        index.reschedule(1, None, Some(deadline));
+        index.reschedule(1, Some(deadline));
         // An active user, given a deadline a bucket further on at every flush, for a long
         // time: far more entries than the ring has buckets.
         for _ in 0..10 * MAX_BUCKETS {
-            index.reschedule(1, Some(deadline), Some(deadline + bucket));
+            index.reschedule(1, Some(deadline + bucket));
             deadline += bucket;
         }
         assert!(index.filed + index.overflow.len() <= 2 * 2 + index.ring.len() + 1);
@@ -477,7 +485,7 @@ mod tests {
         let users = 100 * USERS_PER_BUCKET * MIN_BUCKETS;
         for slot in 1..users {
             let deadline = T0 + (slot as i64 * 7_919) % DAY;
-            index.reschedule(slot as Slot, None, Some(deadline));
+            index.reschedule(slot as Slot, Some(deadline));
         }
         assert!(index.ring.len() >= users / USERS_PER_BUCKET / 2);
         let due: Vec<Slot> = index.pop_due(T0 + DAY).collect();
@@ -526,7 +534,7 @@ mod tests {
                     _ => Some(watermark + rng.below(2 * DAY as u64) as i64),
                 };
                 let old = current[slot];
-                index.reschedule(slot as Slot, old, new);
+                index.reschedule(slot as Slot, new);
                 if old != new {
                     old.map(|old| model.remove(&(old, slot as Slot)));
                     new.map(|new| model.insert((new, slot as Slot)));

@@ -29,8 +29,6 @@ struct User {
     version: u64,
     /// By input topic index: the offset of the last event applied to `state`.
     applied: AppliedOffsets,
-    /// Where the user stands in the deadline index, if anywhere.
-    deadline: Option<i64>,
     dirty: bool,
 }
 
@@ -152,8 +150,6 @@ pub struct Shard {
 #[derive(Debug, Default)]
 struct ShardAlerts {
     timelines: Vec<StageTimeline>,
-    /// Each slot's place in `deadlines`, if any.
-    due: Vec<Option<i64>>,
     /// Users by the decision point at which their timeline next has something to do.
     deadlines: DeadlineIndex,
     /// Events that came after their user's alerts were decided past their time.
@@ -209,7 +205,7 @@ impl Shard {
                 slot
             }
             None => self.insert(
-                &event.user_id,
+                event.user_id.as_ref().into(),
                 ProfileState::new(event, config),
                 0,
                 AppliedOffsets::default(),
@@ -237,25 +233,24 @@ impl Shard {
 
     fn insert(
         &mut self,
-        user_id: &str,
+        user_id: Box<str>,
         state: ProfileState,
         version: u64,
         applied: AppliedOffsets,
     ) -> Slot {
         let slot = Slot::try_from(self.users.len()).expect("fewer than 2^32 users per partition");
+        let hash = self.hasher.hash_one(&*user_id);
         self.users.push(User {
-            id: user_id.into(),
+            id: user_id,
             state,
             version,
             applied,
-            deadline: None,
             dirty: false,
         });
         let (users, hasher) = (&self.users, &self.hasher);
-        self.index
-            .insert_unique(hasher.hash_one(user_id), slot, |&slot| {
-                hasher.hash_one(&*users[slot as usize].id)
-            });
+        self.index.insert_unique(hash, slot, |&slot| {
+            hasher.hash_one(&*users[slot as usize].id)
+        });
         slot
     }
 
@@ -270,6 +265,15 @@ impl Shard {
         config: &SignalConfig,
     ) -> Result<Option<EventTime>, RestoreError> {
         debug_assert!(self.users.is_empty(), "restored before any event");
+        // Sized once: growing by doubling would copy every user and rehash every id a few times.
+        self.users.reserve_exact(stored.len());
+        let (users, hasher) = (&self.users, &self.hasher);
+        self.index.reserve(stored.len(), |&slot| {
+            hasher.hash_one(&*users[slot as usize].id)
+        });
+        if let Some(alerts) = &mut self.alerts {
+            alerts.timelines.reserve_exact(stored.len());
+        }
         self.latest_by_topic = vec![None; self.topics.len()];
         let mut latest = None;
         for row in stored {
@@ -291,9 +295,13 @@ impl Shard {
             {
                 *seen = (*seen).max(stored);
             }
-            let slot = self.insert(&row.user_id, user.state, row.version, applied);
-            self.deadlines.reschedule(slot, None, next);
-            self.users[slot as usize].deadline = next;
+            let slot = self.insert(
+                row.user_id.into_boxed_str(),
+                user.state,
+                row.version,
+                applied,
+            );
+            self.deadlines.reschedule(slot, next);
             if let Some(alerts) = &mut self.alerts {
                 alerts.restore(slot, user.timeline.unwrap_or_default(), config);
             }
@@ -332,7 +340,6 @@ impl Shard {
             .unwrap_or_default();
         let mut alerted = Vec::new();
         for slot in due {
-            alerts.due[slot as usize] = None;
             let mut any = false;
             alerts.decide(
                 slot,
@@ -379,7 +386,6 @@ impl Shard {
         for slot in self.deadlines.pop_due(watermark.millis()) {
             visited += 1;
             let user = &mut self.users[slot as usize];
-            user.deadline = None;
             if !user.dirty {
                 user.dirty = true;
                 self.dirty.push(slot);
@@ -422,8 +428,7 @@ impl Shard {
                 .state
                 .next_change(watermark, config)
                 .map(EventTime::millis);
-            self.deadlines.reschedule(slot, user.deadline, next);
-            user.deadline = next;
+            self.deadlines.reschedule(slot, next);
             let timeline = self.alerts.as_ref().map(|a| &a.timelines[slot as usize]);
             let mut state = Vec::new();
             let applied = by_topic(&self.topics, &user.applied.to_vec());
@@ -458,15 +463,14 @@ impl Shard {
         };
         let (slot, _) = entry.remove();
         let gone = &self.users[slot as usize];
-        self.deadlines.reschedule(slot, gone.deadline, None);
+        self.deadlines.reschedule(slot, None);
         if gone.dirty {
             self.dirty.retain(|&dirty| dirty != slot);
         }
         let last = Slot::try_from(self.users.len() - 1).expect("slots are u32");
         if slot != last {
             let moved = &self.users[last as usize];
-            self.deadlines.reschedule(last, moved.deadline, None);
-            self.deadlines.reschedule(slot, None, moved.deadline);
+            self.deadlines.move_slot(last, slot);
             *self
                 .index
                 .find_mut(self.hasher.hash_one(&*moved.id), |&s| s == last)
@@ -513,29 +517,23 @@ impl ShardAlerts {
             "restored in slot order"
         );
         let next = timeline.next_due(config).map(EventTime::millis);
-        self.deadlines.reschedule(slot, None, next);
+        self.deadlines.reschedule(slot, next);
         self.timelines.push(timeline);
-        self.due.push(next);
     }
 
     /// [`Shard::forget`]'s part: drops `slot`'s timeline and moves `last`'s into it.
     fn forget(&mut self, slot: Slot, last: Slot) {
-        self.deadlines
-            .reschedule(slot, self.due[slot as usize], None);
+        self.deadlines.reschedule(slot, None);
         if slot != last {
-            let moved = self.due[last as usize];
-            self.deadlines.reschedule(last, moved, None);
-            self.deadlines.reschedule(slot, None, moved);
+            self.deadlines.move_slot(last, slot);
         }
         self.timelines.swap_remove(slot as usize);
-        self.due.swap_remove(slot as usize);
     }
 
     fn record(&mut self, slot: Slot, event: &Event<'_>) {
         let slot = slot as usize;
         if slot == self.timelines.len() {
             self.timelines.push(StageTimeline::default());
-            self.due.push(None);
         }
         if !self.timelines[slot].record(event) {
             self.late_events += 1;
@@ -556,9 +554,7 @@ impl ShardAlerts {
             timeline.advance(user_id, decision, config, rules, &mut *out);
         }
         let next = timeline.next_due(config).map(EventTime::millis);
-        let due = &mut self.due[slot as usize];
-        self.deadlines.reschedule(slot, *due, next);
-        *due = next;
+        self.deadlines.reschedule(slot, next);
     }
 }
 
