@@ -8,7 +8,9 @@
 //! 2. a whole shard after replaying the data set (2 000 users with 120 days of history, the
 //!    flushes included): slot table, id index, ids, deadline index and states;
 //! 3. a shard of [`SYNTHETIC_USERS`] users with one event each: the per-user cost that does
-//!    not depend on history (tables, index, ids), at a scale where the tables' growth shows.
+//!    not depend on history (tables, index, ids), at a scale where the tables' growth shows;
+//!    then the same with alerts on, as the pipeline runs by default, where every user also
+//!    has a stage timeline.
 //!
 //! Bytes are counted twice: as requested from the allocator, and as glibc's malloc spends them
 //! (16-byte aligned chunks with an 8-byte header, 32 bytes at least), which is what the
@@ -24,13 +26,15 @@ use std::borrow::Cow;
 use std::mem::size_of;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use portrait_core::event::EventKind;
+use portrait_core::alerts::AlertRules;
+use portrait_core::event::{Event, EventKind};
 use portrait_core::{ProfileState, SignalConfig};
 use portrait_pipelines::shard::Shard;
 
-/// Users of the synthetic shard (part 3) unless `PORTRAIT_MEMORY_USERS` says otherwise. A
-/// million shows the tables' growth at a fraction of the memory 10 M takes (about 3 GB; run
-/// `PORTRAIT_MEMORY_USERS=10000000 cargo bench --bench memory` for issue 8's figure).
+/// Users of the synthetic shards (part 3) unless `PORTRAIT_MEMORY_USERS` says otherwise. A
+/// million shows the tables' growth at a fraction of the memory 10 M takes (about 8 GB for the
+/// two shards; run `PORTRAIT_MEMORY_USERS=10000000 cargo bench --bench memory` for issue 8's
+/// figure).
 const SYNTHETIC_USERS: usize = 1_000_000;
 
 /// Live bytes, as requested and as glibc's malloc spends them.
@@ -196,19 +200,38 @@ fn main() {
         .and_then(|users| users.parse().ok())
         .unwrap_or(SYNTHETIC_USERS);
     let ids: Vec<String> = (0..synthetic_users).map(|i| format!("u{i:06}")).collect();
+    let shard = Shard::new(common::topics());
+    // Kept while the next is filled: freed, its pages would stay resident for the next to
+    // reuse, and that one's resident growth would be understated.
+    let _kept = one_event_each(shard, "shard_one_event_each", &ids, first, &config);
+    let shard = Shard::new(common::topics()).with_alerts();
+    one_event_each(
+        shard,
+        "shard_one_event_each_with_alerts",
+        &ids,
+        first,
+        &config,
+    );
+}
+
+/// Applies `first` once as each of `ids` to `shard`, flushes, and reports what the shard
+/// holds. Returns the shard.
+fn one_event_each(
+    mut shard: Shard,
+    what: &str,
+    ids: &[String],
+    first: &Event<'_>,
+    config: &SignalConfig,
+) -> Shard {
     let (before, resident_before) = (live(), resident());
-    let mut shard = Shard::new(common::topics());
     let mut event = first.clone();
-    for (offset, id) in (0..).zip(&ids) {
+    for (offset, id) in (0..).zip(ids) {
         event.user_id = Cow::Borrowed(id);
-        shard.apply(0, offset, &event, &config);
+        shard.apply(0, offset, &event, config);
     }
     let watermark = first.ts;
-    shard.drain(watermark, common::LATENESS_MS, &config, drop);
-    report(
-        "shard_one_event_each",
-        shard.users(),
-        before,
-        resident_before,
-    );
+    shard.decide_alerts(Some(watermark), config, &AlertRules::default(), drop);
+    shard.drain(watermark, common::LATENESS_MS, config, drop);
+    report(what, shard.users(), before, resident_before);
+    shard
 }

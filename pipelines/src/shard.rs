@@ -17,13 +17,14 @@ use portrait_core::alerts::{Alert, AlertRules, StageTimeline};
 use portrait_core::event::Event;
 use portrait_core::time::EventTime;
 use portrait_core::{Profile, ProfileState, SignalConfig, StateDecodeError, StoredUser};
+use thin_vec::ThinVec;
 
 use crate::deadlines::{DeadlineIndex, Slot};
 
 /// One user's state and bookkeeping.
 #[derive(Debug)]
 struct User {
-    id: Box<str>,
+    id: UserId,
     state: ProfileState,
     /// Version of the last row written; the next row gets `version + 1`.
     version: u64,
@@ -42,14 +43,69 @@ impl User {
     }
 }
 
+/// A user id: inline when it is short, as most are (counters, 64-bit numbers in decimal), so
+/// that it needs no allocation of its own; boxed otherwise. 24 bytes either way: a `Box<str>`
+/// alone is 16, but an 8-byte id behind it takes a 32-byte malloc chunk besides.
+enum UserId {
+    /// The id is the first `len` bytes of `bytes`.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_ID_BYTES],
+    },
+    Boxed(Box<str>),
+}
+
+/// The longest id held inline: what 24 bytes hold beside the length and the enum's tag.
+const INLINE_ID_BYTES: usize = 22;
+
+impl UserId {
+    /// The id's bytes, for comparing without checking that they are UTF-8 again.
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            UserId::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            UserId::Boxed(id) => id.as_bytes(),
+        }
+    }
+}
+
+impl From<Box<str>> for UserId {
+    fn from(id: Box<str>) -> Self {
+        if id.len() <= INLINE_ID_BYTES {
+            let mut bytes = [0; INLINE_ID_BYTES];
+            bytes[..id.len()].copy_from_slice(id.as_bytes());
+            UserId::Inline {
+                len: id.len() as u8,
+                bytes,
+            }
+        } else {
+            UserId::Boxed(id)
+        }
+    }
+}
+
+impl std::ops::Deref for UserId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("an id is copied from a str")
+    }
+}
+
+impl std::fmt::Debug for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 /// Per input topic index, the offset of the last event applied, if any. The first topic's is
 /// inline (most pipelines read one topic, and every user has an offset there); the others are
-/// in a boxed slice, allocated for a user's first event of a second topic. [`NOT_APPLIED`]
-/// stands for none, so that each takes 8 bytes rather than an `Option`'s 16.
+/// in a `ThinVec` (one pointer, where a boxed slice takes two), allocated for a user's first
+/// event of a second topic. [`NOT_APPLIED`] stands for none, so that each takes 8 bytes
+/// rather than an `Option`'s 16.
 #[derive(Debug, Clone)]
 struct AppliedOffsets {
     first: i64,
-    rest: Box<[i64]>,
+    rest: ThinVec<i64>,
 }
 
 /// An offset below every offset Kafka assigns (they start at 0).
@@ -59,7 +115,7 @@ impl Default for AppliedOffsets {
     fn default() -> Self {
         AppliedOffsets {
             first: NOT_APPLIED,
-            rest: Box::default(),
+            rest: ThinVec::new(),
         }
     }
 }
@@ -78,9 +134,9 @@ impl AppliedOffsets {
             0 => self.first = offset,
             _ => {
                 if self.rest.len() < topic {
-                    let mut rest = std::mem::take(&mut self.rest).into_vec();
-                    rest.resize(topic, NOT_APPLIED);
-                    self.rest = rest.into_boxed_slice();
+                    // Exactly: growing by `resize` alone would reserve room for 4 at least.
+                    self.rest.reserve_exact(topic - self.rest.len());
+                    self.rest.resize(topic, NOT_APPLIED);
                 }
                 self.rest[topic - 1] = offset;
             }
@@ -227,10 +283,14 @@ impl Shard {
     fn find(&self, user_id: &str) -> Option<Slot> {
         let hash = self.hasher.hash_one(user_id);
         self.index
-            .find(hash, |&slot| *self.users[slot as usize].id == *user_id)
+            .find(hash, |&slot| {
+                self.users[slot as usize].id.as_bytes() == user_id.as_bytes()
+            })
             .copied()
     }
 
+    /// Adds a user in the next slot. The id comes boxed, as a restored row's does: moved, not
+    /// copied, unless it is short enough to be held inline.
     fn insert(
         &mut self,
         user_id: Box<str>,
@@ -241,7 +301,7 @@ impl Shard {
         let slot = Slot::try_from(self.users.len()).expect("fewer than 2^32 users per partition");
         let hash = self.hasher.hash_one(&*user_id);
         self.users.push(User {
-            id: user_id,
+            id: UserId::from(user_id),
             state,
             version,
             applied,
@@ -383,8 +443,14 @@ impl Shard {
     /// users that visited.
     pub fn sweep(&mut self, watermark: EventTime) -> usize {
         let mut visited = 0;
-        for slot in self.deadlines.pop_due(watermark.millis()) {
+        let mut due = self.deadlines.pop_due(watermark.millis());
+        while let Some(slot) = due.next() {
             visited += 1;
+            // Due users are anywhere in the table: in a large shard, each is a cache miss,
+            // asked for ahead of its visit.
+            if let Some(ahead) = due.ahead(crate::deadlines::PREFETCH_AHEAD) {
+                crate::deadlines::prefetch(&self.users[ahead as usize].dirty);
+            }
             let user = &mut self.users[slot as usize];
             if !user.dirty {
                 user.dirty = true;
@@ -418,6 +484,8 @@ impl Shard {
             .map(|latest| EventTime::from_millis(latest - lateness_ms));
         let progress = by_topic(&self.topics, &self.latest_by_topic);
         for slot in self.dirty.drain(..) {
+            // Loaded while the user is evaluated, for the reschedule below.
+            self.deadlines.prefetch(slot);
             let user = &mut self.users[slot as usize];
             user.dirty = false;
             if let Some(prune_at) = prune_at {
@@ -768,5 +836,59 @@ mod tests {
             drain(&mut resumed, events[39].1),
             drain(&mut whole, events[39].1)
         );
+    }
+
+    #[test]
+    fn an_id_of_up_to_22_bytes_is_inline_and_a_longer_one_boxed() {
+        assert_eq!(size_of::<UserId>(), 24);
+        for (id, inline) in [
+            ("", true),
+            ("u1", true),
+            (&*"ü".repeat(11), true),
+            (&*"a".repeat(22), true),
+            (&*"a".repeat(23), false),
+            (&*"€".repeat(8), false),
+        ] {
+            let user_id = UserId::from(Box::<str>::from(id));
+            assert_eq!(matches!(user_id, UserId::Inline { .. }), inline, "{id:?}");
+            assert_eq!((&*user_id, user_id.as_bytes()), (id, id.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn users_are_found_by_their_ids_inline_or_boxed() {
+        let ids = [
+            "u1".to_owned(),
+            "ü".repeat(11),
+            "a".repeat(22),
+            "a".repeat(23),
+            "a-longer-id-0123456789-0123456789".to_owned(),
+        ];
+        let mut shard = Shard::new(topics());
+        for round in 0..2 {
+            for id in &ids {
+                page_view(&mut shard, id, DAY_0 + round * HOUR);
+            }
+        }
+        let profiles = drain(&mut shard, DAY_0 + 2 * HOUR);
+        let mut expected: Vec<(&str, u64)> = ids.iter().map(|id| (id.as_str(), 2)).collect();
+        expected.sort();
+        let found: Vec<(&str, u64)> = profiles
+            .iter()
+            .map(|p| (p.user_id.as_str(), p.page_views))
+            .collect();
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn offsets_of_later_topics_take_exactly_their_room() {
+        let mut applied = AppliedOffsets::default();
+        applied.set(0, 7);
+        assert_eq!(applied.rest.capacity(), 0, "one topic allocates nothing");
+        applied.set(2, 9);
+        assert_eq!(applied.to_vec(), [Some(7), None, Some(9)]);
+        applied.set(1, 8);
+        assert_eq!(applied.to_vec(), [Some(7), Some(8), Some(9)]);
+        assert_eq!(applied.rest.capacity(), 2);
     }
 }

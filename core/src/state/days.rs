@@ -16,9 +16,12 @@
 //!
 //! Layout: the log is held by every user, so it is packed. An active day is a [`PackedDay`]
 //! of 12 bytes (the day, and the first and last time of the day in 27 bits each, with the
-//! count of events in the 10 bits left over), in a boxed slice exactly as long as the days it
-//! holds. What few users need lives in a [`Cold`] box, absent otherwise: the hard-churn days,
-//! and the counts of days with more events than 10 bits hold.
+//! count of events in the 10 bits left over). A log of one day holds it inline, a log of more
+//! in a vector exactly as long as the days it holds ([`ActiveDays`]). What few users need
+//! lives in a [`Cold`] box, absent otherwise: the hard-churn days, and the counts of days with
+//! more events than 10 bits hold.
+
+use thin_vec::ThinVec;
 
 use crate::signals::churn::reactivation::{self, Comebacks};
 use crate::state::maybe_time::MaybeTime;
@@ -122,6 +125,87 @@ impl PackedDay {
     }
 }
 
+/// The active days of a log, ascending, in 16 bytes. Most logs hold one day or none (a user
+/// seen once, or once in the retention window), so one day is held inline and only two or
+/// more take an allocation. That one is a `ThinVec`, one pointer with the length and capacity
+/// in front of the entries on the heap: a boxed slice (pointer and length) beside the tag
+/// would make this 24 bytes. Its capacity is kept exactly at its length: no growth slack (a
+/// log settles at a few dozen entries, which doubling would round up to 64), and a new day
+/// reallocates, once per user and day, not per event.
+#[derive(Debug, Clone, PartialEq)]
+enum ActiveDays {
+    Empty,
+    One(PackedDay),
+    /// Two or more, never fewer: equal logs are equal values.
+    Many(ThinVec<PackedDay>),
+}
+
+impl ActiveDays {
+    /// `days`, in the variant for their number.
+    fn from_slice(days: &[PackedDay]) -> Self {
+        match days {
+            [] => ActiveDays::Empty,
+            &[day] => ActiveDays::One(day),
+            _ => ActiveDays::Many(exact(days)),
+        }
+    }
+
+    fn as_slice(&self) -> &[PackedDay] {
+        match self {
+            ActiveDays::Empty => &[],
+            ActiveDays::One(day) => std::slice::from_ref(day),
+            ActiveDays::Many(days) => days,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [PackedDay] {
+        match self {
+            ActiveDays::Empty => &mut [],
+            ActiveDays::One(day) => std::slice::from_mut(day),
+            ActiveDays::Many(days) => days,
+        }
+    }
+
+    /// Inserts `day` at `at`, growing the entries by exactly one.
+    fn insert(&mut self, at: usize, day: PackedDay) {
+        match self {
+            ActiveDays::Empty => *self = ActiveDays::One(day),
+            ActiveDays::One(only) => {
+                let mut days = ThinVec::with_capacity(2);
+                days.push(*only);
+                days.insert(at, day);
+                *self = ActiveDays::Many(days);
+            }
+            ActiveDays::Many(days) => {
+                days.reserve_exact(1);
+                days.insert(at, day);
+            }
+        }
+    }
+
+    /// Drops the first `count` days.
+    fn drop_first(&mut self, count: usize) {
+        if count > 0 {
+            *self = ActiveDays::from_slice(&self.as_slice()[count..]);
+        }
+    }
+
+    /// Heap bytes held: the vector's length and capacity (two `usize`) and its entries.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            ActiveDays::Many(days) => 2 * size_of::<usize>() + size_of_val::<[PackedDay]>(days),
+            _ => 0,
+        }
+    }
+}
+
+/// `days` in a `ThinVec` of exactly their length (collecting one would reserve at least 4).
+fn exact(days: &[PackedDay]) -> ThinVec<PackedDay> {
+    let mut exact = ThinVec::with_capacity(days.len());
+    exact.extend_from_slice(days);
+    exact
+}
+
 /// The rare parts of a log, boxed so that the users without them pay 8 bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Cold {
@@ -132,14 +216,10 @@ struct Cold {
 }
 
 /// Per-day entries for the days after `horizon`, and a summary of the days up to it.
-///
-/// The entries are a boxed slice, exactly as long as the days it holds: no capacity word and
-/// no growth slack (a log settles at a few dozen entries, which doubling would round up to
-/// 64). A new day reallocates the slice, which happens once per user and day, not per event.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DayLog {
     /// Active days after `horizon`, ascending.
-    active: Box<[PackedDay]>,
+    active: ActiveDays,
     /// Churn days and large counts; `None` when there are neither (never an empty box, so
     /// that equal logs are equal values).
     cold: Option<Box<Cold>>,
@@ -160,7 +240,7 @@ const NO_HORIZON: Day = Day::new(i32::MIN);
 impl Default for DayLog {
     fn default() -> Self {
         DayLog {
-            active: Box::default(),
+            active: ActiveDays::Empty,
             cold: None,
             horizon: NO_HORIZON,
             folded_last_active: MaybeTime::NONE,
@@ -180,9 +260,9 @@ impl DayLog {
         if self.is_folded(day) {
             return;
         }
-        match self.active.binary_search_by_key(&day, |d| d.day) {
+        match self.active.as_slice().binary_search_by_key(&day, |d| d.day) {
             Ok(at) => {
-                let entry = self.active[at];
+                let entry = self.active.as_slice()[at];
                 let mut span = entry.span();
                 span.widen(millis);
                 let count = entry.count();
@@ -191,13 +271,12 @@ impl DayLog {
                 } else if count == COUNT_ESCAPE {
                     self.cold_mut().add_event(day);
                 }
-                self.active[at] = PackedDay::new(day, span, (count + 1).min(COUNT_ESCAPE));
+                self.active.as_mut_slice()[at] =
+                    PackedDay::new(day, span, (count + 1).min(COUNT_ESCAPE));
             }
-            Err(at) => insert(
-                &mut self.active,
-                at,
-                PackedDay::new(day, Span::at(millis), 1),
-            ),
+            Err(at) => self
+                .active
+                .insert(at, PackedDay::new(day, Span::at(millis), 1)),
         }
     }
 
@@ -228,7 +307,7 @@ impl DayLog {
         if self.horizon >= horizon {
             return;
         }
-        let active = self.active.partition_point(|d| d.day <= horizon);
+        let active = self.active.as_slice().partition_point(|d| d.day <= horizon);
         let churn = self.churn().partition_point(|d| d.day <= horizon);
         let folded = reactivation::scan(
             self.folded(),
@@ -237,7 +316,7 @@ impl DayLog {
             gap_days,
         );
         self.set_folded(folded);
-        drop_first(&mut self.active, active);
+        self.active.drop_first(active);
         if let Some(cold) = &mut self.cold {
             drop_first(&mut cold.churn, churn);
             let counts = cold.counts.partition_point(|&(d, _)| d <= horizon);
@@ -268,7 +347,7 @@ impl DayLog {
 
     /// The active days after the horizon, ascending.
     pub(crate) fn active_days(&self) -> impl Iterator<Item = ActiveDay> + Clone + '_ {
-        self.active.iter().map(|entry| ActiveDay {
+        self.active.as_slice().iter().map(|entry| ActiveDay {
             day: entry.day,
             events: match entry.count() {
                 COUNT_ESCAPE => self
@@ -295,9 +374,9 @@ impl DayLog {
         reactivation::scan(self.folded(), self.active_days(), self.churn(), gap_days).latest()
     }
 
-    /// Heap bytes held (the slices are exactly as long as their entries).
+    /// Heap bytes held (every list is exactly as long as its entries).
     pub(crate) fn heap_bytes(&self) -> usize {
-        size_of_val::<[PackedDay]>(&self.active)
+        self.active.heap_bytes()
             + self.cold.as_ref().map_or(0, |cold| {
                 size_of::<Cold>()
                     + size_of_val::<[ChurnDay]>(&cold.churn)
@@ -319,7 +398,7 @@ impl DayLog {
             w.signed(self.horizon.since(base_day).into());
         }
         self.folded().encode(base, w);
-        w.varint(self.active.len() as u128);
+        w.varint(self.active.as_slice().len() as u128);
         let mut previous = base_day;
         for entry in self.active_days() {
             w.varint(entry.day.since(previous) as u128);
@@ -399,7 +478,7 @@ impl DayLog {
             })
         });
         let mut log = DayLog {
-            active: active.into_boxed_slice(),
+            active: ActiveDays::from_slice(&active),
             cold,
             horizon: horizon.unwrap_or(NO_HORIZON),
             ..DayLog::default()
@@ -520,6 +599,55 @@ mod tests {
             let packed = PackedDay::new(Day::new(-3), span, count);
             assert_eq!((packed.span(), packed.count()), (span, count));
         }
+    }
+
+    #[test]
+    fn one_day_is_held_inline_and_a_second_takes_one_exact_allocation() {
+        assert_eq!(size_of::<DayLog>(), 48);
+        let base = at(8, 0);
+        let mut log = DayLog::default();
+        log.record_active(at(10, 9));
+        log.record_active(at(10, 7));
+        assert!(matches!(log.active, ActiveDays::One(_)));
+        assert_eq!(log.heap_bytes(), 0);
+        assert_eq!(round_trip(&log, base), log);
+
+        // A day before it goes first; both then live in a vector of exactly two.
+        log.record_active(at(8, 12));
+        let ActiveDays::Many(days) = &log.active else {
+            panic!("two days are {:?}", log.active);
+        };
+        assert_eq!(days.capacity(), 2);
+        assert_eq!(log.heap_bytes(), 16 + 2 * 12);
+        let days: Vec<(Day, u32, Span)> = log
+            .active_days()
+            .map(|d| (d.day, d.events, d.span))
+            .collect();
+        let span = |first: i64, last: i64| Span {
+            first: at(0, first).millis() as u32,
+            last: at(0, last).millis() as u32,
+        };
+        assert_eq!(
+            days,
+            [
+                (at(8, 0).day(), 1, span(12, 12)),
+                (at(10, 0).day(), 2, span(7, 9))
+            ]
+        );
+        assert_eq!(round_trip(&log, base), log);
+        log.record_active(at(9, 1));
+        assert_eq!(log.active_days().count(), 3);
+        assert_eq!(log.heap_bytes(), 16 + 3 * 12);
+
+        // Folding days away goes back to one inline day (W on day 44 folds the days up to 9),
+        // then to none, each equal to the same log decoded.
+        log.prune(EventTime::from_millis(at(44, 0).millis()), 30);
+        assert!(matches!(log.active, ActiveDays::One(_)));
+        assert_eq!(log.active_days().next().map(|d| d.events), Some(2));
+        assert_eq!(round_trip(&log, base), log);
+        log.prune(EventTime::from_millis(at(46, 0).millis()), 30);
+        assert_eq!(log.active, ActiveDays::Empty);
+        assert_eq!(round_trip(&log, base), log);
     }
 
     #[test]
