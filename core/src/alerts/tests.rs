@@ -256,3 +256,86 @@ proptest! {
         prop_assert_eq!(&stepped, &brute_force(&events, until));
     }
 }
+
+/// The timeline's state as stored: the `profile_state` blob's part for it.
+fn stored(timeline: &StageTimeline) -> Vec<u8> {
+    let mut blob = Vec::new();
+    timeline.encode(&mut crate::state::codec::Writer::new(&mut blob));
+    blob
+}
+
+/// Valid stage thresholds around the defaults (`at_risk_days <= dormant_days <=
+/// churned_days`, `churned_days >= 1`), so that the fast paths meet other configurations of
+/// the rules than the default one.
+fn config() -> impl Strategy<Value = SignalConfig> {
+    (1..5u32, 0..20u32, 0..20u32, 1..30u32, 0..10u32, 0..=4u32).prop_map(
+        |(activation, at_risk, dormant, churned, recent, min_previous)| {
+            let mut config = SignalConfig {
+                activation_messages: activation,
+                ..SignalConfig::default()
+            };
+            let t = &mut config.lifecycle;
+            t.at_risk_days = at_risk;
+            t.dormant_days = at_risk + dormant;
+            t.churned_days = at_risk + dormant + churned;
+            (t.recent_days, t.at_risk_min_previous_events) = (recent, min_previous);
+            config
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// `advance` and `next_due` skip the instants that cannot move the stage and slide the
+    /// windows over the candidates of a change; the reference settles every instant and sums
+    /// the windows at every candidate. Fed the same events with the same decision points
+    /// (ascending, at random places in the arrival order, so that some events come after their
+    /// time is decided), both raise the same alerts in the same order, give the same next due
+    /// time and store the same timeline, after every step.
+    #[test]
+    fn the_fast_paths_decide_exactly_what_the_reference_decides(
+        events in prop_oneof![arbitrary::events(150, 1..40), arbitrary::events(40, 1..80)],
+        stops in proptest::collection::vec(
+            (any::<proptest::sample::Index>(), -DAY..160 * DAY),
+            0..12,
+        ),
+        config in prop_oneof![Just(SignalConfig::default()), config()],
+        cooldown_days in 0..10u32,
+    ) {
+        let rules = AlertRules { cooldown_days };
+        let first = events.iter().map(|e| e.ts).min().unwrap();
+        let mut stops: Vec<(usize, EventTime)> = stops
+            .iter()
+            .map(|(place, offset)| {
+                (place.index(events.len() + 1), EventTime::from_millis(first.millis() + offset))
+            })
+            .collect();
+        stops.sort_unstable_by_key(|&(place, _)| place);
+        let times = {
+            let mut times: Vec<EventTime> = stops.iter().map(|&(_, at)| at).collect();
+            times.sort_unstable();
+            times
+        };
+        for (stop, at) in stops.iter_mut().zip(times) {
+            stop.1 = at;
+        }
+        let end = EventTime::from_millis(first.millis() + 200 * DAY);
+        stops.push((events.len(), end));
+
+        let (mut fast, mut reference) = (StageTimeline::default(), StageTimeline::default());
+        let mut recorded = 0;
+        for &(place, at) in &stops {
+            for event in &events[recorded..place] {
+                prop_assert_eq!(fast.record(event), reference.record(event));
+            }
+            recorded = recorded.max(place);
+            let (mut by_fast, mut by_reference) = (Vec::new(), Vec::new());
+            fast.advance("u", at, &config, &rules, |a| by_fast.push(a));
+            reference.advance_reference("u", at, &config, &rules, |a| by_reference.push(a));
+            prop_assert_eq!(by_fast, by_reference);
+            prop_assert_eq!(fast.next_due(&config), reference.next_due_reference(&config));
+            prop_assert_eq!(stored(&fast), stored(&reference));
+        }
+    }
+}

@@ -13,19 +13,32 @@
 //! from the profile's state (as of every event applied): the profile runs up to the lateness
 //! ahead of the alerts. Events are applied to it in time order, which is what makes the
 //! `reactivated` comeback and the activation instant simple to see.
+//!
+//! Deciding is most of the alerts' cost, so it avoids the full signals where it can prove
+//! them idle, with exactly the same outcome (the tests hold it to the straightforward
+//! version, `timeline/reference.rs`): an instant whose events cannot move the stage (a second
+//! event on an active day, [`History::unmoved_by`]) is not settled; the search for the next
+//! change time alone makes slides the windows over the day log instead of summing them at
+//! each candidate midnight ([`crate::state::lifecycle::StageSweep`]); and `reactivated_at`
+//! is computed once per run of instants that cannot change it ([`Reactivated`]).
+
+use thin_vec::ThinVec;
 
 use super::reason::{reason, Context};
 use super::{Alert, AlertKind, AlertRules, AlertSnapshot};
 use crate::event::{Direction, Event, EventKind};
 use crate::profile::seconds;
 use crate::signals::activity::is_user_initiated;
-use crate::signals::churn::{is_hard_churn, PREVIOUS_WINDOW_END, RECENT_WINDOW};
+use crate::signals::churn::is_hard_churn;
 use crate::signals::{LifecycleStage, SignalConfig};
 use crate::state::codec::{invalid, Reader, StateDecodeError, Writer};
 use crate::state::days::DayLog;
-use crate::state::lifecycle::{ChurnSignals, Lifecycle};
+use crate::state::lifecycle::Lifecycle;
 use crate::state::maybe_time::MaybeTime;
 use crate::time::{Day, EventTime, MILLIS_PER_DAY};
+
+#[cfg(test)]
+mod reference;
 
 /// What the stage needs to know of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,17 +128,13 @@ impl History {
         }
     }
 
-    fn signals(&self, at: EventTime, config: &SignalConfig) -> ChurnSignals {
-        let lifecycle = self.lifecycle();
-        lifecycle.signals(at, lifecycle.reactivated_at(config), config)
-    }
-
     /// The first instant in `(after, limit]` at which time alone changes the stage.
     fn next_stage_change(
         &self,
         after: EventTime,
         limit: EventTime,
         config: &SignalConfig,
+        reactivated: &mut Reactivated,
     ) -> Option<EventTime> {
         let stage = self.stage?;
         let t = &config.lifecycle;
@@ -142,10 +151,12 @@ impl History {
             return None;
         }
 
-        let reactivated_at = self.lifecycle().reactivated_at(config);
-        let window_edges = self.days.active_days().flat_map(|d| {
-            [RECENT_WINDOW, PREVIOUS_WINDOW_END].map(|window| d.day.plus(window).start())
-        });
+        // The other candidates: the midnights where a window edge passes an active day, and
+        // where `reactivated` or `new` expire. The stage is evaluated at each, in time order,
+        // until it differs: the thresholds and expiries, sorted here, merged with the window
+        // edges the sweep finds as it slides the windows along.
+        let lifecycle = self.lifecycle();
+        let reactivated_at = reactivated.get(self, config);
         let expiries = [
             reactivated_at.map(EventTime::day),
             Some(self.first_seen.day()),
@@ -154,17 +165,74 @@ impl History {
         .flatten()
         .filter_map(|day| i32::try_from(i64::from(day.get()) + i64::from(t.recent_days)).ok())
         .map(|day| Day::new(day).start());
-        let mut candidates: Vec<EventTime> = thresholds
-            .into_iter()
-            .chain(window_edges)
-            .chain(expiries)
-            .filter(|&at| after < at && at <= limit)
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates
-            .into_iter()
-            .find(|&at| self.lifecycle().signals(at, reactivated_at, config).stage != stage)
+        let mut fixed = [EventTime::MAX; 5];
+        let mut len = 0;
+        for at in thresholds.into_iter().chain(expiries) {
+            fixed[len] = at;
+            len += 1;
+        }
+        fixed[..len].sort_unstable();
+        let mut fixed = fixed[..len]
+            .iter()
+            .copied()
+            .skip_while(|&at| at <= after)
+            .peekable();
+        let mut sweep = lifecycle.stage_sweep(after, reactivated_at);
+        loop {
+            let at = fixed
+                .peek()
+                .copied()
+                .into_iter()
+                .chain(sweep.next_window_edge())
+                .min()
+                .filter(|&at| at <= limit)?;
+            while fixed.next_if_eq(&at).is_some() {}
+            // Past the window edge too, if `at` is one: the sweep moves to `at`'s day.
+            if sweep.stage(at, config) != stage {
+                return Some(at);
+            }
+        }
+    }
+
+    /// Whether the events of one instant `at`, just applied, leave `stage(at)` as the last
+    /// settled instant had it and raise nothing, so that [`StageTimeline::settle`] can be
+    /// skipped. `previous_active` is `last_active` before them. Two cases are certain without
+    /// computing the signals:
+    ///
+    /// - A user-initiated event on a day that already had one, in `reactivated`, `new` or
+    ///   `active`. The stage was decided earlier on this day (at the day's first
+    ///   user-initiated instant, which is never skipped, or later), so with the same day:
+    ///   `days_inactive` was and is 0, the user was and is not hard-churned (no churn comes
+    ///   after the new event), the comeback scan gives the same `reactivated_at` (the day's
+    ///   first event, which opens any comeback, is unchanged), `first_seen` is the same, and
+    ///   `events_7d` only grew, which lowers `frequency_drop`: no rule above the stage can
+    ///   start to match, and the rules below read what they read before.
+    /// - Hard-churn events and nothing user-initiated, in `churned`: the user is hard-churned
+    ///   (the churn is after every activity) and stays `churned`.
+    ///
+    /// Unless the activation alert is due, which needs the signals for its snapshot.
+    fn unmoved_by(
+        &self,
+        instant: &[Pending],
+        at: EventTime,
+        previous_active: Option<EventTime>,
+        config: &SignalConfig,
+    ) -> bool {
+        if !self.activated && self.messages_sent >= u64::from(config.activation_messages) {
+            return false;
+        }
+        let has = |wanted: &[Class]| instant.iter().any(|p| wanted.contains(&p.class));
+        if has(&[Class::Active, Class::Message]) {
+            previous_active.is_some_and(|previous| previous.day() == at.day())
+                && matches!(
+                    self.stage,
+                    Some(
+                        LifecycleStage::Reactivated | LifecycleStage::New | LifecycleStage::Active
+                    )
+                )
+        } else {
+            has(&[Class::Churn]) && self.stage == Some(LifecycleStage::Churned)
+        }
     }
 }
 
@@ -173,8 +241,9 @@ impl History {
 pub struct StageTimeline {
     /// The events up to the cursor; `None` until the first one is decided.
     history: Option<History>,
-    /// Events after the cursor, in arrival order.
-    pending: Vec<Pending>,
+    /// Events after the cursor, in arrival order. A `ThinVec`, one pointer, as every user has
+    /// this field and most have nothing in it between two decisions.
+    pending: ThinVec<Pending>,
     /// Every instant up to this one is decided.
     cursor: MaybeTime,
     /// An event arrived at or before the cursor: `stage(cursor)` must be looked at again.
@@ -189,6 +258,29 @@ struct Decide<'a, F> {
     config: &'a SignalConfig,
     rules: &'a AlertRules,
     out: F,
+    reactivated: Reactivated,
+}
+
+/// `reactivated_at` of the history as it stands, once computed, kept between the instants of
+/// one [`StageTimeline::advance`]: the comeback scan is the dearest part of the signals. It
+/// holds across the changes time alone makes (no event is applied) and across the instants
+/// [`History::unmoved_by`] passes (their events leave it as it was); `advance` forgets it
+/// before settling any other instant, and starts each call without it (late events are taken
+/// in between calls).
+#[derive(Debug, Default)]
+struct Reactivated(Option<Option<EventTime>>);
+
+impl Reactivated {
+    fn get(&mut self, history: &History, config: &SignalConfig) -> Option<EventTime> {
+        *self
+            .0
+            .get_or_insert_with(|| history.lifecycle().reactivated_at(config))
+    }
+
+    /// The history changed in a way that may move it.
+    fn forget(&mut self) {
+        self.0 = None;
+    }
 }
 
 impl StageTimeline {
@@ -224,7 +316,8 @@ impl StageTimeline {
             .as_ref()
             .zip(self.cursor.get())
             .and_then(|(h, cursor)| {
-                h.next_stage_change(cursor, first_pending.unwrap_or(EventTime::MAX), config)
+                let limit = first_pending.unwrap_or(EventTime::MAX);
+                h.next_stage_change(cursor, limit, config, &mut Reactivated::default())
             });
         first_pending.into_iter().chain(next_change).min()
     }
@@ -244,6 +337,7 @@ impl StageTimeline {
             config,
             rules,
             out,
+            reactivated: Reactivated::default(),
         };
         if std::mem::take(&mut self.recheck) {
             let cursor = self
@@ -267,10 +361,18 @@ impl StageTimeline {
                 history.apply(event.ts, event.class);
             }
             self.cursor = Some(ts).into();
-            self.settle(ts, previous_active, &mut decide);
+            if !history.unmoved_by(instant, ts, previous_active, config) {
+                decide.reactivated.forget();
+                self.settle(ts, previous_active, &mut decide);
+            }
         }
         self.run_ticks(to, &mut decide);
         pending.drain(..due);
+        if pending.is_empty() {
+            // Freed rather than kept for the next events: the buffer grows to a user's busiest
+            // stretch between two decisions, and kept, that would be every user's for good.
+            pending = ThinVec::new();
+        }
         self.pending = pending;
         self.cursor = Some(to).into();
         if let Some(history) = &mut self.history {
@@ -280,11 +382,13 @@ impl StageTimeline {
 
     /// Decides the changes time alone makes after the cursor, up to `limit`.
     fn run_ticks<F: FnMut(Alert)>(&mut self, limit: EventTime, decide: &mut Decide<'_, F>) {
-        while let Some(at) = self
-            .history
-            .as_ref()
-            .zip(self.cursor.get())
-            .and_then(|(history, cursor)| history.next_stage_change(cursor, limit, decide.config))
+        while let Some(at) =
+            self.history
+                .as_ref()
+                .zip(self.cursor.get())
+                .and_then(|(history, cursor)| {
+                    history.next_stage_change(cursor, limit, decide.config, &mut decide.reactivated)
+                })
         {
             self.cursor = Some(at).into();
             self.settle(at, None, decide);
@@ -302,7 +406,10 @@ impl StageTimeline {
         decide: &mut Decide<'_, F>,
     ) {
         let history = self.history.as_mut().expect("settled after an event");
-        let signals = history.signals(at, decide.config);
+        let reactivated_at = decide.reactivated.get(history, decide.config);
+        let signals = history
+            .lifecycle()
+            .signals(at, reactivated_at, decide.config);
         let before = history.stage.replace(signals.stage);
         let entered = (before != Some(signals.stage))
             .then(|| AlertKind::entering(signals.stage))
@@ -393,7 +500,7 @@ impl StageTimeline {
             .transpose()?;
         let history = (flags & 1 != 0).then(|| History::decode(r)).transpose()?;
         let count = r.count("timeline pending count")?;
-        let mut pending = Vec::with_capacity(count);
+        let mut pending = ThinVec::with_capacity(count);
         for _ in 0..count {
             let ts = time(r, "timeline pending time")?;
             let class = *Class::ALL
