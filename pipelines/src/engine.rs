@@ -10,11 +10,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
+use std::panic;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portrait_connectors::clickhouse::{
     AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch, StateRow,
+    StoredState,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{
@@ -25,6 +27,7 @@ use portrait_core::alerts::{Alert, AlertRules};
 use portrait_core::event::{decode, DecodeLimits};
 use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
+use tokio::task::JoinSet;
 
 use crate::alerts::{AlertSinks, AlertsConfig};
 use crate::archive::EventArchive;
@@ -266,6 +269,11 @@ impl Engine {
     /// partition is applied before the state the last flush stored for it; logs `why` for
     /// each. A ClickHouse outage is waited out; a stored state that cannot be read stops the
     /// pipeline.
+    ///
+    /// The partitions are read at once, and each one's shard is built on a blocking thread as
+    /// soon as its rows are in (docs/pipeline.md, "Restoring a partition"): ClickHouse answers
+    /// each read on one thread, and the rebuild is CPU work, so one partition after another
+    /// would leave a core idle through most of a restore.
     async fn restore(
         &mut self,
         partitions: impl Iterator<Item = i32>,
@@ -274,44 +282,79 @@ impl Engine {
         let mut new: Vec<i32> = partitions
             .filter(|partition| !self.shards.contains_key(partition))
             .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
         new.sort_unstable();
         new.dedup();
-        for partition in new {
-            let started = Instant::now();
+        let started = Instant::now();
+        let mut reads = JoinSet::new();
+        for &partition in &new {
+            let sink = self.sink.clone();
             let number = u32::try_from(partition).expect("Kafka partitions are not negative");
-            let mut stored = retry("reading stored states", || self.sink.read_states(number)).await;
-            // A state stored for a forgotten user is a row written in the race described at
-            // `learn_tombstones`: not restored, and deleted once more.
-            let strays: Vec<String> = stored
-                .iter()
-                .filter(|row| self.is_forgotten(row.user_id.as_bytes()))
-                .map(|row| row.user_id.clone())
-                .collect();
-            if !strays.is_empty() {
-                stored.retain(|row| !self.is_forgotten(row.user_id.as_bytes()));
-                tracing::warn!(
-                    partition,
-                    users = strays.len(),
-                    "found forgotten users' states; deleting them"
-                );
-                self.purge(&strays).await;
-            }
-            let users = stored.len();
+            reads.spawn(async move {
+                let stored = retry("reading stored states", || sink.read_states(number)).await;
+                (partition, stored)
+            });
+        }
+        let mut builds = JoinSet::new();
+        while let Some(read) = reads.join_next().await {
+            let (partition, stored) =
+                read.unwrap_or_else(|failed| panic::resume_unwind(failed.into_panic()));
+            let stored = self.drop_forgotten(partition, stored).await;
             let mut shard = Shard::new(self.topics.clone());
             if self.alerts.enabled() {
                 shard = shard.with_alerts();
             }
-            let evaluated_at = shard
-                .restore(stored, &self.signals)
-                .map_err(|source| PipelineError::Restore { partition, source })?;
+            let signals = self.signals.clone();
+            builds.spawn_blocking(move || {
+                let users = stored.len();
+                let restored = shard.restore(stored, &signals);
+                (partition, users, shard, restored)
+            });
+        }
+        let mut built = Vec::with_capacity(new.len());
+        while let Some(build) = builds.join_next().await {
+            built.push(build.unwrap_or_else(|failed| panic::resume_unwind(failed.into_panic())));
+        }
+        // In partition order, so that the first partition with an unreadable state is the one
+        // reported, whichever thread finished first.
+        built.sort_unstable_by_key(|&(partition, ..)| partition);
+        for (partition, users, shard, restored) in built {
+            let evaluated_at =
+                restored.map_err(|source| PipelineError::Restore { partition, source })?;
             // The watermark never goes back, not even across a restart.
             self.watermark = self.watermark.max(evaluated_at);
             self.summary.restored += users;
-            self.summary.restore_time += started.elapsed();
             tracing::info!(partition, stored_users = users, "{why}");
             self.shards.insert(partition, shard);
         }
+        self.summary.restore_time += started.elapsed();
         Ok(())
+    }
+
+    /// `stored` without the states of forgotten users: rows written in the race described at
+    /// `learn_tombstones`, which are not restored, and deleted once more.
+    async fn drop_forgotten(
+        &self,
+        partition: i32,
+        mut stored: Vec<StoredState>,
+    ) -> Vec<StoredState> {
+        let strays: Vec<String> = stored
+            .iter()
+            .filter(|row| self.is_forgotten(row.user_id.as_bytes()))
+            .map(|row| row.user_id.clone())
+            .collect();
+        if !strays.is_empty() {
+            stored.retain(|row| !self.is_forgotten(row.user_id.as_bytes()));
+            tracing::warn!(
+                partition,
+                users = strays.len(),
+                "found forgotten users' states; deleting them"
+            );
+            self.purge(&strays).await;
+        }
+        stored
     }
 
     /// Whether a bounded run is complete: every partition processed up to the end seen at

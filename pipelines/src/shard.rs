@@ -147,16 +147,6 @@ impl AppliedOffsets {
     fn to_vec(&self) -> Vec<Option<i64>> {
         (0..=self.rest.len()).map(|topic| self.get(topic)).collect()
     }
-
-    fn from_vec(values: Vec<Option<i64>>) -> Self {
-        let mut applied = AppliedOffsets::default();
-        for (topic, value) in values.into_iter().enumerate() {
-            if let Some(offset) = value {
-                applied.set(topic, offset);
-            }
-        }
-        applied
-    }
 }
 
 /// A stored user that cannot be read back: restoring without them would silently rebuild
@@ -347,13 +337,17 @@ impl Shard {
                 .state
                 .next_change(evaluated_at, config)
                 .map(EventTime::millis);
-            let applied = AppliedOffsets::from_vec(by_index(&self.topics, user.applied));
-            for (seen, stored) in self
-                .latest_by_topic
-                .iter_mut()
-                .zip(by_index(&self.topics, user.partition_latest))
-            {
-                *seen = (*seen).max(stored);
+            let mut applied = AppliedOffsets::default();
+            for (topic, offset) in user.applied {
+                if let Some(index) = self.topic_index(topic) {
+                    applied.set(index, offset);
+                }
+            }
+            for (topic, latest) in user.partition_latest {
+                if let Some(index) = self.topic_index(topic) {
+                    let seen = &mut self.latest_by_topic[index];
+                    *seen = (*seen).max(Some(latest));
+                }
             }
             let slot = self.insert(
                 row.user_id.into_boxed_str(),
@@ -367,6 +361,12 @@ impl Shard {
             }
         }
         Ok(latest)
+    }
+
+    /// The index of input topic `name`; `None` for a topic no longer read, whose stored values
+    /// say nothing about the topics read now.
+    fn topic_index(&self, name: &str) -> Option<usize> {
+        self.topics.iter().position(|topic| topic == name)
     }
 
     /// The latest event time seen on this partition, over all topics.
@@ -563,18 +563,6 @@ impl Shard {
 fn by_topic<'a>(topics: &'a [String], values: &[Option<i64>]) -> Vec<(&'a str, Option<i64>)> {
     let values = values.iter().copied().chain(std::iter::repeat(None));
     topics.iter().map(String::as_str).zip(values).collect()
-}
-
-/// The stored form back by topic index; values of topics no longer read are dropped (they
-/// say nothing about the topics read now).
-fn by_index(topics: &[String], stored: Vec<(String, i64)>) -> Vec<Option<i64>> {
-    let mut values = vec![None; topics.len()];
-    for (topic, value) in stored {
-        if let Some(index) = topics.iter().position(|t| *t == topic) {
-            values[index] = Some(value);
-        }
-    }
-    values
 }
 
 impl ShardAlerts {

@@ -47,18 +47,27 @@ impl ProfileState {
         .flatten()
         .min();
 
-        let today = watermark.day();
-        let mut edges: Vec<Day> = self
-            .window_edges(reactivated_at, config)
-            .filter(|&day| day > today)
-            .collect();
-        edges.sort_unstable();
-        edges.dedup();
-        let edge = edges
-            .into_iter()
-            .map(Day::start)
-            .take_while(|&midnight| tick.is_none_or(|tick| midnight < tick))
-            .find(|&midnight| self.windowed(midnight, reactivated_at, config) != now);
+        // Only the midnights before the tick can come first, and the tick is at most a day
+        // away: walk the window edges in order from today, the next one found by a scan
+        // (nothing to allocate or sort), and stop at the first that changes the profile.
+        let mut after = watermark.day();
+        let edge = loop {
+            let Some(day) = self
+                .window_edges(reactivated_at, config)
+                .filter(|&day| day > after)
+                .min()
+            else {
+                break None;
+            };
+            let midnight = day.start();
+            if tick.is_some_and(|tick| midnight >= tick) {
+                break None;
+            }
+            if self.windowed(midnight, reactivated_at, config) != now {
+                break Some(midnight);
+            }
+            after = day;
+        };
         edge.or(tick)
     }
 
