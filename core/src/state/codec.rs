@@ -102,6 +102,22 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn varint(&mut self, field: &'static str) -> Result<u128, StateDecodeError> {
+        // Nearly every value (counts, lengths, time deltas) ends within 9 bytes, 63 bits: read
+        // those in `u64` arithmetic, which cannot overflow there. Anything else (an item
+        // spend's 128-bit sum, or bytes that are truncated or corrupt) takes the general way.
+        let mut value = 0u64;
+        for (index, &byte) in self.rest.iter().take(9).enumerate() {
+            value |= u64::from(byte & 0x7f) << (7 * index);
+            if byte & 0x80 == 0 {
+                self.rest = &self.rest[index + 1..];
+                return Ok(u128::from(value));
+            }
+        }
+        self.wide_varint(field)
+    }
+
+    /// [`Reader::varint`] in `u128` arithmetic, checking every step.
+    fn wide_varint(&mut self, field: &'static str) -> Result<u128, StateDecodeError> {
         let mut value = 0u128;
         for shift in (0..128).step_by(7) {
             let byte = self.u8(field)?;
@@ -205,4 +221,31 @@ impl<'a> Reader<'a> {
 /// Shorthand for [`StateDecodeError::Invalid`].
 pub(crate) fn invalid(field: &'static str, problem: &'static str) -> StateDecodeError {
     StateDecodeError::Invalid { field, problem }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The fast path reads what the checked one reads, and leaves the same rest.
+        #[test]
+        fn varint_reads_as_the_wide_reading_does(bytes in proptest::collection::vec(any::<u8>(), 0..24)) {
+            let (mut fast, mut wide) = (Reader::new(&bytes), Reader::new(&bytes));
+            prop_assert_eq!(fast.varint("v"), wide.wide_varint("v"));
+            prop_assert_eq!(fast.rest, wide.rest);
+        }
+
+        #[test]
+        fn every_u128_round_trips(value in any::<u128>(), shift in 0u32..128) {
+            let value = value >> shift;
+            let mut bytes = Vec::new();
+            Writer::new(&mut bytes).varint(value);
+            let mut reader = Reader::new(&bytes);
+            prop_assert_eq!(reader.varint("v"), Ok(value));
+            prop_assert!(reader.rest.is_empty());
+        }
+    }
 }
