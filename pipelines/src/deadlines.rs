@@ -65,6 +65,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use crate::prefetch::prefetch;
+
 /// A slot number in a [`Shard`](crate::shard::Shard)'s user table.
 pub type Slot = u32;
 
@@ -358,21 +360,6 @@ impl DeadlineIndex {
     fn bucket_ms(&self) -> i64 {
         1 << self.shift
     }
-}
-
-/// Asks the CPU to start loading `value`'s cache line, so that a later read of it finds it
-/// there instead of waiting for memory. Only a hint: nothing else happens.
-#[inline(always)]
-pub(crate) fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing the program sees and cannot fault (and `value` is a
-    // valid reference anyway); SSE, which it needs, is part of every x86-64 CPU.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
 }
 
 /// The slots [`DeadlineIndex::pop_due`] found due, in `(deadline, slot)` order.

@@ -19,6 +19,7 @@ mod config;
 pub mod deadlines;
 mod engine;
 mod metrics;
+mod prefetch;
 mod retry;
 pub mod shard;
 

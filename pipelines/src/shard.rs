@@ -20,6 +20,11 @@ use portrait_core::{Profile, ProfileState, SignalConfig, StateDecodeError, Store
 use thin_vec::ThinVec;
 
 use crate::deadlines::{DeadlineIndex, Slot};
+use crate::prefetch::{prefetch, prefetch_all};
+
+/// How many changed users ahead of its visit a drain asks for a user's slot: the evaluation of
+/// the users in between hides the miss.
+const READ_AHEAD: usize = 4;
 
 /// One user's state and bookkeeping.
 #[derive(Debug)]
@@ -449,7 +454,7 @@ impl Shard {
             // Due users are anywhere in the table: in a large shard, each is a cache miss,
             // asked for ahead of its visit.
             if let Some(ahead) = due.ahead(crate::deadlines::PREFETCH_AHEAD) {
-                crate::deadlines::prefetch(&self.users[ahead as usize].dirty);
+                prefetch(&self.users[ahead as usize].dirty);
             }
             let user = &mut self.users[slot as usize];
             if !user.dirty {
@@ -483,8 +488,14 @@ impl Shard {
             .min()
             .map(|latest| EventTime::from_millis(latest - lateness_ms));
         let progress = by_topic(&self.topics, &self.latest_by_topic);
-        for slot in self.dirty.drain(..) {
-            // Loaded while the user is evaluated, for the reschedule below.
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for (at, &slot) in dirty.iter().enumerate() {
+            // Each user is anywhere in the table: ask for the slot of the one a few places
+            // ahead (docs/performance.md, the sweep), and for this one's deadline, loaded while
+            // the user is evaluated, for the reschedule below.
+            if let Some(&ahead) = dirty.get(at + READ_AHEAD) {
+                prefetch_all(&self.users[ahead as usize]);
+            }
             self.deadlines.prefetch(slot);
             let user = &mut self.users[slot as usize];
             user.dirty = false;
@@ -507,6 +518,9 @@ impl Shard {
                 version: user.version,
             });
         }
+        // Kept, emptied, for its capacity.
+        dirty.clear();
+        self.dirty = dirty;
     }
 
     /// Number of users held.
