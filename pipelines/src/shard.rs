@@ -73,18 +73,29 @@ impl UserId {
     }
 }
 
-impl From<Box<str>> for UserId {
-    fn from(id: Box<str>) -> Self {
-        if id.len() <= INLINE_ID_BYTES {
-            let mut bytes = [0; INLINE_ID_BYTES];
-            bytes[..id.len()].copy_from_slice(id.as_bytes());
-            UserId::Inline {
-                len: id.len() as u8,
-                bytes,
-            }
-        } else {
-            UserId::Boxed(id)
-        }
+impl UserId {
+    /// `id` held inline, if it is short enough.
+    fn inline(id: &str) -> Option<Self> {
+        let len = u8::try_from(id.len())
+            .ok()
+            .filter(|&len| usize::from(len) <= INLINE_ID_BYTES)?;
+        let mut bytes = [0; INLINE_ID_BYTES];
+        bytes[..id.len()].copy_from_slice(id.as_bytes());
+        Some(UserId::Inline { len, bytes })
+    }
+}
+
+/// An event's id: copied, and allocated only when too long to be inline.
+impl From<&str> for UserId {
+    fn from(id: &str) -> Self {
+        UserId::inline(id).unwrap_or_else(|| UserId::Boxed(id.into()))
+    }
+}
+
+/// A restored row's id: moved when too long to be inline, never copied into a new allocation.
+impl From<String> for UserId {
+    fn from(id: String) -> Self {
+        UserId::inline(&id).unwrap_or_else(|| UserId::Boxed(id.into_boxed_str()))
     }
 }
 
@@ -256,7 +267,7 @@ impl Shard {
                 slot
             }
             None => self.insert(
-                event.user_id.as_ref().into(),
+                UserId::from(event.user_id.as_ref()),
                 ProfileState::new(event, config),
                 0,
                 AppliedOffsets::default(),
@@ -284,11 +295,10 @@ impl Shard {
             .copied()
     }
 
-    /// Adds a user in the next slot. The id comes boxed, as a restored row's does: moved, not
-    /// copied, unless it is short enough to be held inline.
+    /// Adds a user in the next slot.
     fn insert(
         &mut self,
-        user_id: Box<str>,
+        user_id: UserId,
         state: ProfileState,
         version: u64,
         applied: AppliedOffsets,
@@ -296,7 +306,7 @@ impl Shard {
         let slot = Slot::try_from(self.users.len()).expect("fewer than 2^32 users per partition");
         let hash = self.hasher.hash_one(&*user_id);
         self.users.push(User {
-            id: UserId::from(user_id),
+            id: user_id,
             state,
             version,
             applied,
@@ -354,12 +364,7 @@ impl Shard {
                     *seen = (*seen).max(Some(latest));
                 }
             }
-            let slot = self.insert(
-                row.user_id.into_boxed_str(),
-                user.state,
-                row.version,
-                applied,
-            );
+            let slot = self.insert(UserId::from(row.user_id), user.state, row.version, applied);
             self.deadlines.reschedule(slot, next);
             if let Some(alerts) = &mut self.alerts {
                 alerts.restore(slot, user.timeline.unwrap_or_default(), config);
@@ -851,7 +856,7 @@ mod tests {
             (&*"a".repeat(23), false),
             (&*"€".repeat(8), false),
         ] {
-            let user_id = UserId::from(Box::<str>::from(id));
+            let user_id = UserId::from(id);
             assert_eq!(matches!(user_id, UserId::Inline { .. }), inline, "{id:?}");
             assert_eq!((&*user_id, user_id.as_bytes()), (id, id.as_bytes()));
         }

@@ -1,7 +1,9 @@
 //! The timeline's decisions the straightforward way, as first written: every event instant
 //! settled with the full signals, and each candidate instant of a change time alone makes
-//! evaluated from scratch (`reactivated_at` too: it is forgotten before every instant settled). The tests hold the fast paths of `advance` and `next_due` to it:
-//! the same alerts, the same next due time, the same stored timeline.
+//! evaluated from scratch (`reactivated_at` too: it is forgotten before every instant
+//! settled). The tests hold the fast paths of `advance` and `next_due` to it: the same alerts,
+//! the same next due time, the same stored timeline. A copy of the walk on purpose: an oracle
+//! that shared the fast paths' code would share their mistakes.
 
 use super::{Decide, History, Reactivated, StageTimeline};
 use crate::alerts::{Alert, AlertRules};
