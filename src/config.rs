@@ -47,6 +47,34 @@ pub struct Config {
     pub signals: SignalConfig,
     pub alerts: AlertsConfig,
     pub metrics: MetricsConfig,
+    pub embedded: EmbeddedConfig,
+}
+
+/// Where `portrait run` reads events and writes profiles, chosen by what is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// No Kafka brokers and no ClickHouse URL: NDJSON files or stdin in, Parquet tables under
+    /// `embedded.data_dir` out, no services.
+    Embedded,
+    /// Kafka topics in, ClickHouse tables out.
+    Services,
+}
+
+/// The embedded mode's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddedConfig {
+    /// The directory of the Parquet tables `portrait run` writes and `portrait sql` reads.
+    /// Default `portrait-data`, relative to the working directory.
+    pub data_dir: PathBuf,
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("portrait-data"),
+        }
+    }
 }
 
 /// Where `portrait run` serves Prometheus metrics.
@@ -166,17 +194,22 @@ impl Config {
         }
     }
 
+    /// The mode the configured services choose; checked by [`Config::load`], so a loaded
+    /// configuration names both services or neither.
+    pub fn mode(&self) -> Mode {
+        if self.kafka.brokers.trim().is_empty() && self.clickhouse.url.trim().is_empty() {
+            Mode::Embedded
+        } else {
+            Mode::Services
+        }
+    }
+
     /// Checks the values themselves, once they have the right types.
     fn validate(&self) -> Vec<Mistake> {
-        let mut mistakes: Vec<Mistake> = self
-            .kafka
-            .validate()
-            .into_iter()
-            .map(|e| Mistake {
-                source: "[kafka]".into(),
-                message: e.to_string(),
-            })
-            .collect();
+        let mut mistakes = match self.mode() {
+            Mode::Embedded => self.validate_embedded(),
+            Mode::Services => self.validate_services(),
+        };
         mistakes.extend(self.pipeline.validate().into_iter().map(|e| Mistake {
             source: "[pipeline]".into(),
             message: e.to_string(),
@@ -199,8 +232,55 @@ impl Config {
                 ),
             });
         }
+        mistakes
+    }
+
+    /// The embedded mode reads files and writes Parquet: the alert sinks that need a service
+    /// have nothing to deliver to.
+    fn validate_embedded(&self) -> Vec<Mistake> {
+        let mut mistakes = Vec::new();
+        if self.embedded.data_dir.as_os_str().is_empty() {
+            mistakes.push(Mistake {
+                source: "[embedded]".into(),
+                message: "embedded.data_dir is empty; name the directory of the Parquet tables"
+                    .into(),
+            });
+        }
+        if !self.alerts.kafka_topic.is_empty() || !self.alerts.webhook.url.is_empty() {
+            mistakes.push(Mistake {
+                source: "[alerts]".into(),
+                message: "alerts.kafka_topic and alerts.webhook need the Kafka and ClickHouse \
+                          mode; the embedded mode (no kafka.brokers, no clickhouse.url) writes \
+                          alerts to its profile_alerts table only"
+                    .into(),
+            });
+        }
+        mistakes
+    }
+
+    /// Kafka in, ClickHouse out: both must be named.
+    fn validate_services(&self) -> Vec<Mistake> {
+        let mut mistakes: Vec<Mistake> = self
+            .kafka
+            .validate()
+            .into_iter()
+            .map(|e| Mistake {
+                source: "[kafka]".into(),
+                message: e.to_string(),
+            })
+            .collect();
         let url = &self.clickhouse.url;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        if url.trim().is_empty() {
+            mistakes.push(Mistake {
+                source: "[clickhouse]".into(),
+                message: format!(
+                    "kafka.brokers is set but clickhouse.url is not: profiles from Kafka go to \
+                     ClickHouse; set {} too, or neither for the embedded mode (files in, \
+                     Parquet out)",
+                    env_name(&["clickhouse", "url"])
+                ),
+            });
+        } else if !(url.starts_with("http://") || url.starts_with("https://")) {
             mistakes.push(Mistake {
                 source: "[clickhouse]".into(),
                 message: format!(
@@ -464,6 +544,12 @@ mod tests {
             .collect()
     }
 
+    /// Both services named: the Kafka mode, whose settings are checked.
+    const SERVICES: [(&str, &str); 2] = [
+        ("PORTRAIT_KAFKA_BROKERS", "127.0.0.1:9092"),
+        ("PORTRAIT_CLICKHOUSE_URL", "http://127.0.0.1:8123"),
+    ];
+
     fn file(text: &str) -> Option<(PathBuf, String)> {
         Some((PathBuf::from("portrait.toml"), text.to_string()))
     }
@@ -471,7 +557,10 @@ mod tests {
     #[test]
     fn environment_overrides_file_and_splits_lists() {
         let loaded = Config::from_layers(
-            file("[kafka]\nbrokers = \"file:9092\"\ntopics = [\"a\"]\n"),
+            file(
+                "[kafka]\nbrokers = \"file:9092\"\ntopics = [\"a\"]\n\
+                 [clickhouse]\nurl = \"http://c:8123\"\n",
+            ),
             env(&[
                 ("PORTRAIT_KAFKA_BROKERS", "env:9092"),
                 ("PORTRAIT_KAFKA_TOPICS", "pv, search ,chat"),
@@ -497,6 +586,37 @@ mod tests {
         assert_eq!(
             Value::Table(example),
             Value::try_from(Config::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_mode_and_both_services_the_kafka_mode() {
+        let loaded = Config::from_layers(None, env(&[])).unwrap();
+        assert_eq!(loaded.config.mode(), Mode::Embedded);
+        let loaded = Config::from_layers(None, env(&SERVICES)).unwrap();
+        assert_eq!(loaded.config.mode(), Mode::Services);
+    }
+
+    #[test]
+    fn one_service_without_the_other_is_refused_with_what_to_set() {
+        let err = Config::from_layers(None, env(&[("PORTRAIT_KAFKA_BROKERS", "k:9092")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("PORTRAIT_CLICKHOUSE_URL too"), "{err}");
+        let err = Config::from_layers(None, env(&[("PORTRAIT_CLICKHOUSE_URL", "http://c:8123")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("kafka.brokers is empty"), "{err}");
+    }
+
+    #[test]
+    fn the_embedded_mode_refuses_alert_sinks_it_cannot_reach() {
+        let err = Config::from_layers(None, env(&[("PORTRAIT_ALERTS_KAFKA_TOPIC", "alerts")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("writes alerts to its profile_alerts table only"),
+            "{err}"
         );
     }
 
@@ -552,7 +672,7 @@ mod tests {
     fn pseudonymisation_key_comes_from_the_environment_only_and_needs_its_database() {
         let err = Config::from_layers(
             file("[clickhouse]\nanalytics_database = \"a\"\npseudonymisation_key = \"k3y\"\n"),
-            env(&[]),
+            env(&SERVICES),
         )
         .unwrap_err();
         let text = err.to_string();
@@ -562,14 +682,21 @@ mod tests {
         );
         assert!(!text.contains("k3y"), "the secret leaked: {text}");
 
-        let key = env(&[("PORTRAIT_CLICKHOUSE_PSEUDONYMISATION_KEY", "k3y")]);
+        let key = env(&[
+            SERVICES[0],
+            SERVICES[1],
+            ("PORTRAIT_CLICKHOUSE_PSEUDONYMISATION_KEY", "k3y"),
+        ]);
         let err = Config::from_layers(None, key.clone()).unwrap_err();
         assert!(
             err.to_string().contains("analytics_database is empty"),
             "{err}"
         );
-        let err = Config::from_layers(file("[clickhouse]\nanalytics_database = \"a\"\n"), env(&[]))
-            .unwrap_err();
+        let err = Config::from_layers(
+            file("[clickhouse]\nanalytics_database = \"a\"\n"),
+            env(&SERVICES),
+        )
+        .unwrap_err();
         assert!(
             err.to_string().contains("needs a pseudonymisation key"),
             "{err}"

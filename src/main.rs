@@ -46,8 +46,11 @@ struct Cli {
 enum Command {
     /// Generate seeded synthetic events to NDJSON or Kafka, optionally with the expected profiles.
     Generate(commands::generate::Args),
-    /// Run the pipeline: consume events, keep profiles, write them to ClickHouse.
+    /// Run the pipeline: consume events from Kafka and write profiles to ClickHouse, or with
+    /// neither configured (the embedded mode), read NDJSON files and write Parquet tables.
     Run(commands::run::Args),
+    /// Query the embedded mode's Parquet tables with SQL (DataFusion).
+    Sql(commands::sql::Args),
     /// Apply the ClickHouse migrations in schemas/clickhouse that have not been applied yet.
     Migrate,
     /// Validate the configuration and explain each mistake.
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => commands::generate::run(cli.config.as_deref(), args),
         Command::Run(args) => commands::run::run(cli.config.as_deref(), args),
+        Command::Sql(args) => commands::sql::run(cli.config.as_deref(), args),
         Command::Migrate => commands::migrate::run(cli.config.as_deref()),
         Command::CheckConfig(args) => commands::check_config::run(cli.config.as_deref(), args),
         Command::Forget(args) => commands::forget::run(cli.config.as_deref(), args),

@@ -11,14 +11,21 @@
 --           sum(discount_total) / sum(revenue + discount_total), 0 without orders.
 -- Window:   every user's latest profile. Tiers without users are absent.
 -- Macros:   none.
+-- Written in the SQL ClickHouse and DataFusion share, so that it also runs unchanged in
+-- `portrait sql` over the embedded mode's Parquet tables (docs/embedded.md).
 SELECT
     promo_tier AS tier,
-    count() AS users,
+    count(*) AS users,
     sum(orders) AS orders_total,
     sum(promo_orders) AS promo_orders_total,
     round(avg(discount_share), 4) AS avg_discount_share,
-    round(if(sum(revenue) + sum(discount_total) = 0, 0,
-             sum(discount_total) / (sum(revenue) + sum(discount_total))), 4) AS pooled_discount_share
+    round(CASE WHEN sum(revenue) + sum(discount_total) = 0 THEN 0
+               ELSE sum(discount_total) / (sum(revenue) + sum(discount_total)) END, 4)
+        AS pooled_discount_share
 FROM user_profiles_current
-GROUP BY tier
-ORDER BY indexOf(['promo_only', 'high', 'medium', 'low', 'none', 'unknown'], tier), tier
+GROUP BY promo_tier
+ORDER BY CASE promo_tier
+             WHEN 'promo_only' THEN 1 WHEN 'high' THEN 2 WHEN 'medium' THEN 3
+             WHEN 'low' THEN 4 WHEN 'none' THEN 5 WHEN 'unknown' THEN 6 ELSE 7
+         END,
+         tier

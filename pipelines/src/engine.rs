@@ -8,23 +8,17 @@
 //! Offsets are committed only after every sink acknowledged the flush that covers them, so a
 //! crash at any point replays input rather than losing it (`docs/offsets.md`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::panic;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use portrait_connectors::clickhouse::{
-    AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch, StateRow,
-    StoredState,
-};
-use portrait_connectors::dead_letter::DeadLetter;
+use portrait_connectors::clickhouse::{ClickHouseConfig, ClickHouseSink, StoredState};
 use portrait_connectors::kafka::{
     check_copartitioned, Admin, DeadLetterProducer, EndOffsets, KafkaConfig, NextOffsets, Record,
     Revoked, Source, SourceError,
 };
-use portrait_core::alerts::{Alert, AlertRules};
-use portrait_core::event::{decode, DecodeLimits};
 use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
 use tokio::task::JoinSet;
@@ -33,8 +27,8 @@ use crate::alerts::{AlertSinks, AlertsConfig};
 use crate::archive::EventArchive;
 use crate::config::PipelineConfig;
 use crate::metrics;
+use crate::profiler::{Keys, Message, Processed, Profiler};
 use crate::retry::{retry, retry_unless};
-use crate::shard::Shard;
 use crate::{PipelineError, RunSummary};
 
 /// What to run and how long.
@@ -91,7 +85,9 @@ pub async fn run(
             engine.hand_over(&source, revoked).await?;
         }
         idle = received == 0;
-        engine.advance_watermark(idle && !options.until_end);
+        engine
+            .profiler
+            .advance_watermark(idle && !options.until_end);
         if engine.flush_due() {
             engine.flush(&source, false).await;
         }
@@ -104,36 +100,29 @@ pub async fn run(
         engine
             .restore(partitions, "restored the partition for the final watermark")
             .await?;
-        engine.advance_watermark(false);
+        engine.profiler.advance_watermark(false);
     }
     engine.flush(&source, end_of_input).await;
-    engine.summary.users = engine.shards.values().map(Shard::users).sum();
+    engine.profiler.summary.users = engine.profiler.users();
     source.close().await;
-    Ok(engine.summary)
+    Ok(engine.profiler.summary)
 }
 
 /// The running pipeline's state between two calls of its loop.
 struct Engine {
     pipeline: PipelineConfig,
-    signals: SignalConfig,
-    limits: DecodeLimits,
+    /// The users, the watermark and the dead letters; everything here is its I/O.
+    profiler: Profiler,
     /// `flush_interval_ms`, or `replay_flush_interval_ms` in a bounded run.
     flush_interval_ms: u64,
     sink: ClickHouseSink,
     dead_letter_producer: DeadLetterProducer,
     alerts: AlertsConfig,
-    alert_rules: AlertRules,
     alert_sinks: AlertSinks,
-    /// Input topic names; a record's topic is looked up here to find its index.
-    topics: Arc<[String]>,
-    /// One shard per source partition.
-    shards: BTreeMap<i32, Shard>,
     /// Next offset per partition of every record processed so far (applied or dead-lettered).
     processed: NextOffsets,
     /// What the last successful commit covered; a flush with nothing new skips the commit.
     committed: NextOffsets,
-    /// Bad messages waiting for the next flush.
-    dead_letters: Vec<DeadLetter>,
     /// Applied events waiting for the `events` table; `None` when `pipeline.archive_events`
     /// is off.
     archive: Option<EventArchive>,
@@ -143,13 +132,7 @@ struct Engine {
     /// The latest `forgotten_at` read from `forgotten_users`: each flush asks only for the
     /// tombstones from then on.
     tombstones_since: Option<u32>,
-    /// Event-time progress; `None` until the first event.
-    watermark: Option<EventTime>,
-    /// In live mode, while the input is idle: the wall clock minus the alerts' lateness, so
-    /// inactivity alerts fire even on a partition that receives nothing.
-    alert_floor: Option<EventTime>,
     last_flush: Instant,
-    summary: RunSummary,
 }
 
 impl Engine {
@@ -173,10 +156,16 @@ impl Engine {
                 source,
             })?;
 
+        let topics: Arc<[String]> = options.kafka.topics.iter().cloned().collect();
         let mut engine = Self {
             pipeline: options.pipeline.clone(),
-            signals: options.signals.clone(),
-            limits: options.pipeline.limits,
+            profiler: Profiler::new(
+                &options.pipeline,
+                &options.signals,
+                &options.alerts,
+                topics,
+                Keys::MustBeUserId,
+            ),
             flush_interval_ms: if options.until_end {
                 options.pipeline.replay_flush_interval_ms
             } else {
@@ -185,20 +174,13 @@ impl Engine {
             sink,
             dead_letter_producer: DeadLetterProducer::new(&options.kafka)?,
             alerts: options.alerts.clone(),
-            alert_rules: options.alerts.rules(),
             alert_sinks,
-            topics: options.kafka.topics.iter().cloned().collect(),
-            shards: BTreeMap::new(),
             processed: NextOffsets::new(),
             committed: NextOffsets::new(),
-            dead_letters: Vec::new(),
             archive: options.pipeline.archive_events.then(EventArchive::default),
-            watermark: None,
-            alert_floor: None,
             forgotten: HashSet::new(),
             tombstones_since: None,
             last_flush: Instant::now(),
-            summary: RunSummary::default(),
         };
         engine.learn_tombstones().await;
         Ok(engine)
@@ -234,23 +216,23 @@ impl Engine {
                 continue;
             }
             let mut found = false;
-            for shard in self.shards.values_mut() {
+            for shard in self.profiler.shards.values_mut() {
                 found |= shard.forget(&id);
             }
             if let Some(archive) = &mut self.archive {
                 found |= archive.forget_user(&id);
             }
-            let letters = self.dead_letters.len();
-            self.dead_letters
-                .retain(|letter| letter.key.as_deref() != Some(id.as_bytes()));
-            found |= self.dead_letters.len() < letters;
+            let letters = &mut self.profiler.dead_letters;
+            let held_letters = letters.len();
+            letters.retain(|letter| letter.key.as_deref() != Some(id.as_bytes()));
+            found |= letters.len() < held_letters;
             if found {
                 held.push(id);
             }
         }
         if !held.is_empty() {
             tracing::info!(users = held.len(), "dropped forgotten users held in memory");
-            self.summary.forgotten_users += held.len();
+            self.profiler.summary.forgotten_users += held.len();
             self.purge(&held).await;
         }
     }
@@ -280,7 +262,7 @@ impl Engine {
         why: &str,
     ) -> Result<(), PipelineError> {
         let mut new: Vec<i32> = partitions
-            .filter(|partition| !self.shards.contains_key(partition))
+            .filter(|partition| !self.profiler.shards.contains_key(partition))
             .collect();
         if new.is_empty() {
             return Ok(());
@@ -302,11 +284,8 @@ impl Engine {
             let (partition, stored) =
                 read.unwrap_or_else(|failed| panic::resume_unwind(failed.into_panic()));
             let stored = self.drop_forgotten(partition, stored).await;
-            let mut shard = Shard::new(self.topics.clone());
-            if self.alerts.enabled() {
-                shard = shard.with_alerts();
-            }
-            let signals = self.signals.clone();
+            let mut shard = self.profiler.new_shard();
+            let signals = self.profiler.signals.clone();
             builds.spawn_blocking(move || {
                 let users = stored.len();
                 let restored = shard.restore(stored, &signals);
@@ -324,12 +303,13 @@ impl Engine {
             let evaluated_at =
                 restored.map_err(|source| PipelineError::Restore { partition, source })?;
             // The watermark never goes back, not even across a restart.
-            self.watermark = self.watermark.max(evaluated_at);
-            self.summary.restored += users;
+            let profiler = &mut self.profiler;
+            profiler.watermark = profiler.watermark.max(evaluated_at);
+            profiler.summary.restored += users;
             tracing::info!(partition, stored_users = users, "{why}");
-            self.shards.insert(partition, shard);
+            profiler.shards.insert(partition, shard);
         }
-        self.summary.restore_time += started.elapsed();
+        self.profiler.summary.restore_time += started.elapsed();
         Ok(())
     }
 
@@ -415,12 +395,13 @@ impl Engine {
     /// from here once the partitions are gone could overwrite the new owner's newer states.
     fn give_up(&mut self, partitions: &[(String, i32)]) {
         for (topic, partition) in partitions {
-            if self.shards.remove(partition).is_some() {
+            if self.profiler.shards.remove(partition).is_some() {
                 tracing::info!(partition, "gave the partition up");
             }
             self.processed.forget(topic, *partition);
             self.committed.forget(topic, *partition);
-            self.dead_letters
+            self.profiler
+                .dead_letters
                 .retain(|letter| letter.partition != *partition);
             if let Some(archive) = &mut self.archive {
                 archive.forget(*partition);
@@ -436,8 +417,8 @@ impl Engine {
             .map(|(topic, partition, _)| (topic.to_owned(), partition))
             .collect();
         self.give_up(&held);
-        self.shards.clear();
-        self.dead_letters.clear();
+        self.profiler.shards.clear();
+        self.profiler.dead_letters.clear();
         if let Some(archive) = &mut self.archive {
             archive.clear();
         }
@@ -448,56 +429,42 @@ impl Engine {
         self.processed
             .processed(record.topic, record.partition, record.offset);
         if record.key.is_some_and(|key| self.is_forgotten(key)) {
-            self.summary.forgotten += 1;
+            self.profiler.summary.forgotten += 1;
             return;
         }
-        let payload = record.payload.unwrap_or_default();
-        let rejection = match decode(payload, &self.limits) {
-            Ok(event) if record.key == Some(event.user_id.as_bytes()) => {
-                let topic = record.topic_index;
-                let shard = self
-                    .shards
-                    .get_mut(&record.partition)
-                    .expect("restore() made a shard for every partition of the batch");
-                if !shard.apply(topic, record.offset, &event, &self.signals) {
-                    // Archived before the state that holds it was stored (see `flush`).
-                    self.summary.replayed += 1;
-                    return;
-                }
-                if let Some(archive) = &mut self.archive {
-                    archive.push(topic, record.partition, record.offset, &event);
-                }
-                self.summary.events += 1;
-                self.summary.events_by_type[event.event_type() as usize] += 1;
-                return;
-            }
-            // Keyed by someone else, but a forgotten user's all the same: not kept, not even as
-            // a dead letter.
-            Ok(event) if self.is_forgotten(event.user_id.as_bytes()) => {
-                self.summary.forgotten += 1;
-                return;
-            }
-            Ok(event) => (
-                "key_mismatch",
-                format!(
-                    "the message key must be the user_id {:?} (it decides the partition, and so \
-                     which process holds the user's state)",
-                    event.user_id
-                ),
-            ),
-            Err(error) => (error.reason(), error.to_string()),
-        };
-        *self.summary.dead_letters.entry(rejection.0).or_default() += 1;
-        self.dead_letters.push(DeadLetter {
-            topic: record.topic.to_owned(),
+        let message = Message {
+            topic: record.topic,
+            topic_index: record.topic_index,
             partition: record.partition,
             offset: record.offset,
-            key: record.key.map(<[u8]>::to_vec),
-            payload: payload.to_vec(),
-            reason: rejection.0,
-            detail: rejection.1,
-            received_at_ms: wall_clock_ms(),
-        });
+            key: record.key,
+            payload: record.payload.unwrap_or_default(),
+        };
+        match self.profiler.process(&message) {
+            Processed::Applied(event) => {
+                // Archived before the state that holds it is stored (see `flush`).
+                if let Some(archive) = &mut self.archive {
+                    archive.push(
+                        message.topic_index,
+                        message.partition,
+                        message.offset,
+                        &event,
+                    );
+                }
+            }
+            Processed::Replayed => {}
+            // Keyed by someone else, but a forgotten user's all the same: not kept, not even as
+            // a dead letter.
+            Processed::Rejected(rejection)
+                if rejection
+                    .user_id
+                    .as_ref()
+                    .is_some_and(|user_id| self.is_forgotten(user_id.as_bytes())) =>
+            {
+                self.profiler.summary.forgotten += 1;
+            }
+            Processed::Rejected(rejection) => self.profiler.dead_letter(&message, rejection),
+        }
     }
 
     /// Writes the event archive once it holds [`ARCHIVE_CHUNK`] events, so that its memory
@@ -518,37 +485,13 @@ impl Engine {
             return;
         };
         retry("writing events to ClickHouse", || {
-            let rows = archive.rows(&self.topics, self.sink.pseudonymiser());
+            let rows = archive.rows(&self.profiler.topics, self.sink.pseudonymiser());
             self.sink.write_events(rows)
         })
         .await;
-        self.summary.archived += archive.len() as u64;
+        self.profiler.summary.archived += archive.len() as u64;
         if let Some(archive) = &mut self.archive {
             archive.clear();
-        }
-    }
-
-    /// Moves the watermark to the latest event time seen minus the lateness; when `idle` (live
-    /// mode with nothing received), also to the wall clock minus the lateness, so inactivity is
-    /// noticed while no events arrive. It never moves back.
-    fn advance_watermark(&mut self, idle: bool) {
-        let lateness = self.pipeline.lateness_ms;
-        let latest = self
-            .shards
-            .values()
-            .filter_map(Shard::latest_event_ms)
-            .max();
-        let mut candidate = latest.map(|ms| ms - lateness);
-        if idle {
-            let now = wall_clock_ms();
-            candidate = candidate.max(Some(now - lateness));
-            self.alert_floor = Some(EventTime::from_millis(now - self.alerts.lateness_ms));
-        } else {
-            self.alert_floor = None;
-        }
-        if let Some(ms) = candidate {
-            let next = EventTime::from_millis(ms);
-            self.watermark = Some(self.watermark.map_or(next, |w| w.max(next)));
         }
     }
 
@@ -557,28 +500,7 @@ impl Engine {
     }
 
     fn flush_due(&self) -> bool {
-        let dirty: usize = self.shards.values().map(Shard::dirty_len).sum();
-        dirty >= self.pipeline.flush_max_dirty || self.until_next_flush().is_zero()
-    }
-
-    /// Up to where a shard's alerts can be decided: `alerts.lateness_ms` behind its slowest
-    /// topic (or the idle wall clock), never past the watermark; at the end of a bounded
-    /// input, the watermark itself, as no event can come any more. `None` while nothing can.
-    fn alert_decision(
-        &self,
-        shard: &Shard,
-        watermark: EventTime,
-        end_of_input: bool,
-    ) -> Option<EventTime> {
-        if end_of_input {
-            return Some(watermark);
-        }
-        let by_events = shard
-            .slowest_topic_ms()
-            .map(|ms| EventTime::from_millis(ms - self.alerts.lateness_ms));
-        by_events
-            .max(self.alert_floor)
-            .map(|decision| decision.min(watermark))
+        self.profiler.dirty() >= self.pipeline.flush_max_dirty || self.until_next_flush().is_zero()
     }
 
     /// Sweeps due deadlines, decides the alerts that are due, writes every changed profile,
@@ -589,32 +511,9 @@ impl Engine {
         self.last_flush = Instant::now();
         let started = Instant::now();
         self.learn_tombstones().await;
-        let mut changed = Vec::new();
-        let mut alerts: Vec<Alert> = Vec::new();
-        if let Some(watermark) = self.watermark {
-            let decisions: Vec<Option<EventTime>> = self
-                .shards
-                .values()
-                .map(|shard| self.alert_decision(shard, watermark, end_of_input))
-                .collect();
-            for ((&partition, shard), decision) in self.shards.iter_mut().zip(decisions) {
-                self.summary.swept += shard.sweep(watermark);
-                shard.decide_alerts(decision, &self.signals, &self.alert_rules, |alert| {
-                    alerts.push(alert);
-                });
-                shard.drain(
-                    watermark,
-                    self.pipeline.lateness_ms,
-                    &self.signals,
-                    |user| {
-                        changed.push((partition, user));
-                    },
-                );
-            }
-        }
-        if changed.is_empty()
-            && alerts.is_empty()
-            && self.dead_letters.is_empty()
+        let mut collected = self.profiler.collect(end_of_input);
+        if collected.is_empty()
+            && self.profiler.dead_letters.is_empty()
             && self.processed == self.committed
         {
             return;
@@ -623,53 +522,27 @@ impl Engine {
         // events a restored state already has, so they must be in the archive by then.
         self.write_archive().await;
 
-        let updated_at = self.watermark.map_or(0, EventTime::millis);
-        let mut states = Vec::with_capacity(changed.len());
-        let mut profiles = Vec::with_capacity(changed.len());
-        for (partition, user) in &mut changed {
-            let state = std::mem::take(&mut user.state);
-            states.push(StateRow::new(
-                *partition,
-                &user.profile.user_id,
-                state,
-                user.version,
-                updated_at,
-            ));
-        }
-        for (_, user) in &changed {
-            profiles.push(
-                ProfileRow::new(&user.profile, updated_at, user.version)
-                    .pseudonymised(self.sink.pseudonymiser()),
-            );
-        }
-        let dead_letter_rows: Vec<DeadLetterRow> =
-            self.dead_letters.iter().map(DeadLetterRow::from).collect();
-        let alert_rows: Vec<AlertRow> = if self.alerts.clickhouse {
-            let emitted_at = wall_clock_ms();
-            alerts
-                .iter()
-                .map(|a| AlertRow::new(a, emitted_at).pseudonymised(self.sink.pseudonymiser()))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let batch = SinkBatch {
-            profiles: &profiles,
-            states: &states,
-            alerts: &alert_rows,
-            dead_letters: &dead_letter_rows,
-        };
+        let updated_at = self.profiler.watermark.map_or(0, EventTime::millis);
+        let rows = collected.rows(
+            &self.profiler.dead_letters,
+            updated_at,
+            self.alerts.clickhouse,
+            self.sink.pseudonymiser(),
+        );
         // Alerts reach every sink before the states that count them as sent are stored
         // (docs/guarantees.md): a crash in between sends them again, never loses them.
-        self.alert_sinks.deliver(&alerts).await;
+        self.alert_sinks.deliver(rows.decided).await;
+        let batch = rows.batch();
         retry("writing to ClickHouse", || self.sink.write(&batch)).await;
-        if !self.dead_letters.is_empty() {
+        let profiles = rows.profiles.len();
+        if !self.profiler.dead_letters.is_empty() {
             let topic = &self.pipeline.dead_letter_topic;
             retry("producing dead letters", || {
-                self.dead_letter_producer.send(topic, &self.dead_letters)
+                self.dead_letter_producer
+                    .send(topic, &self.profiler.dead_letters)
             })
             .await;
-            self.dead_letters.clear();
+            self.profiler.dead_letters.clear();
         }
         if let Err(error) = retry_unless(
             "committing offsets",
@@ -684,18 +557,18 @@ impl Engine {
         }
         self.committed.clone_from(&self.processed);
 
-        self.summary.flushes += 1;
-        self.summary.profiles_written += profiles.len() as u64;
-        for alert in &alerts {
-            *self.summary.alerts.entry(alert.kind.as_str()).or_default() += 1;
-        }
-        self.summary.late_for_alerts = self.shards.values().map(Shard::late_for_alerts).sum();
-        let users = self.shards.values().map(Shard::users).sum();
-        metrics::publish(&self.summary, users, self.watermark, started.elapsed());
+        self.profiler.flushed(profiles, &collected.alerts);
+        let profiler = &self.profiler;
+        metrics::publish(
+            &profiler.summary,
+            profiler.users(),
+            profiler.watermark,
+            started.elapsed(),
+        );
         tracing::debug!(
-            profiles = profiles.len(),
-            alerts = alerts.len(),
-            watermark = ?self.watermark,
+            profiles,
+            alerts = collected.alerts.len(),
+            watermark = ?profiler.watermark,
             "flushed and committed"
         );
     }
@@ -711,10 +584,3 @@ const TOMBSTONE_MARGIN_S: u32 = 60;
 /// the peak (120 bytes of ranges and coordinates per event, plus its text), and a few inserts a
 /// second into `events` at full speed, few enough for its merges.
 const ARCHIVE_CHUNK: usize = 250_000;
-
-fn wall_clock_ms() -> i64 {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("the clock is after 1970");
-    i64::try_from(since_epoch.as_millis()).expect("the clock is before the year 292 million")
-}

@@ -8,8 +8,10 @@
 //!                      └─ bad input ─► dead letters
 //! ```
 //!
-//! [`run`] owns the loop (`engine.rs`); a [`shard`] holds the users of one source partition;
-//! the [`deadlines`] index lets the sweep visit only users whose profile changes with time.
+//! [`run`] owns the loop (`engine.rs`) around the I/O-free part (`profiler.rs`: decode, apply,
+//! watermark, what a flush writes), which [`run_embedded`] drives too, from NDJSON files to
+//! [`Tables`] (`embedded.rs`); a [`shard`] holds the users of one source partition; the
+//! [`deadlines`] index lets the sweep visit only users whose profile changes with time.
 //! Those two are public for the benchmarks (`benches/` of the `portrait` package), which
 //! measure them in process; the engine is their only other user.
 
@@ -17,9 +19,11 @@ mod alerts;
 mod archive;
 mod config;
 pub mod deadlines;
+mod embedded;
 mod engine;
 mod metrics;
 mod prefetch;
+mod profiler;
 mod retry;
 pub mod shard;
 
@@ -28,6 +32,7 @@ use std::time::Duration;
 
 pub use alerts::{AlertsConfig, AlertsConfigError};
 pub use config::{ConfigError, PipelineConfig};
+pub use embedded::{run_embedded, EmbeddedError, EmbeddedOptions, Input, Tables};
 pub use engine::{run, RunOptions};
 
 /// Why the pipeline stopped. Sink outages are not errors: they are retried until they pass.

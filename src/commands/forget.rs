@@ -7,8 +7,6 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use portrait_connectors::clickhouse::forget;
 
-use crate::config::Config;
-
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("who").required(true).multiple(true))]
 pub struct Args {
@@ -27,7 +25,7 @@ pub struct Args {
 
 /// Writes the users' tombstones, deletes their rows and returns once they are gone.
 pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
-    let config = Config::load(path)?.config;
+    let config = super::services_config(path, "forget")?;
     let mut users = args.users;
     if let Some(file) = &args.users_file {
         let text = std::fs::read_to_string(file)

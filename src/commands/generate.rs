@@ -109,7 +109,7 @@ pub fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     match &args.out {
         Some(path) => write_ndjson(messages, path)?,
         None => {
-            let config = Config::load(config_path)?.config;
+            let config = super::services_config(config_path, "generate")?;
             let routes = if args.topics.is_empty() {
                 vec![Route {
                     types: Vec::new(),

@@ -5,10 +5,8 @@ use std::path::Path;
 use anyhow::Context;
 use portrait_connectors::clickhouse::migrate;
 
-use crate::config::Config;
-
 pub fn run(path: Option<&Path>) -> anyhow::Result<()> {
-    let config = Config::load(path)?.config;
+    let config = super::services_config(path, "migrate")?;
     let report = super::runtime()?
         .block_on(migrate(&config.clickhouse))
         .with_context(|| format!("migrating ClickHouse at {}", config.clickhouse.url))?;

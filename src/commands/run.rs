@@ -1,25 +1,90 @@
-//! `portrait run`: the pipeline, from Kafka to ClickHouse.
+//! `portrait run`: the pipeline, from Kafka to ClickHouse, or in the embedded mode from NDJSON
+//! files to Parquet tables.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, BufReader};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use metrics_exporter_prometheus::PrometheusBuilder;
-use portrait_pipelines::{RunOptions, RunSummary};
+use portrait_pipelines::{EmbeddedOptions, Input, RunOptions, RunSummary};
+use portrait_sql::ParquetTables;
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Consume up to the end offsets seen at start, flush, commit and exit 0. Implies replay
     /// mode: the watermark follows event time only, so the same input always gives the same
-    /// profiles.
+    /// profiles. The embedded mode always runs this way.
     #[arg(long)]
     until_end: bool,
+    /// Embedded mode: an NDJSON file of events, one per line; `-` for standard input, which is
+    /// also the default. Repeatable: files are read in the order given.
+    #[arg(long = "input", value_name = "FILE")]
+    inputs: Vec<PathBuf>,
+    /// Embedded mode: replace the tables an earlier run left in `embedded.data_dir`.
+    #[arg(long)]
+    replace: bool,
 }
 
 pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = Config::load(path)?.config;
+    match config.mode() {
+        Mode::Embedded => run_embedded(config, &args),
+        Mode::Services if !args.inputs.is_empty() || args.replace => bail!(
+            "--input and --replace are for the embedded mode, which runs when neither \
+             kafka.brokers nor clickhouse.url is configured; with them, events come from \
+             kafka.topics"
+        ),
+        Mode::Services => run_services(config, &args),
+    }
+}
+
+/// Profiles NDJSON events from files or stdin into the Parquet tables of `embedded.data_dir`.
+fn run_embedded(config: Config, args: &Args) -> anyhow::Result<()> {
+    let data_dir = &config.embedded.data_dir;
+    let inputs = open_inputs(&args.inputs)?;
+    let options = EmbeddedOptions {
+        pipeline: config.pipeline,
+        signals: config.signals,
+        alerts: config.alerts,
+    };
+    tracing::info!(data_dir = %data_dir.display(), "starting the embedded pipeline");
+    let mut tables = ParquetTables::create(data_dir, args.replace)?;
+    let summary = portrait_pipelines::run_embedded(&options, inputs, &mut tables)?;
+    tables.finish()?;
+    print_summary(&summary);
+    println!("tables written to {}", data_dir.display());
+    Ok(())
+}
+
+/// The named files, or standard input when none is named.
+fn open_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    let stdin = [PathBuf::from("-")];
+    let paths = if paths.is_empty() { &stdin[..] } else { paths };
+    paths
+        .iter()
+        .map(|path| {
+            if path.as_os_str() == "-" {
+                return Ok(Input {
+                    name: "stdin".to_owned(),
+                    reader: Box::new(io::stdin().lock()),
+                });
+            }
+            let file = File::open(path)
+                .with_context(|| format!("cannot open the input {}", path.display()))?;
+            Ok(Input {
+                name: path.display().to_string(),
+                reader: Box::new(BufReader::with_capacity(1 << 20, file)),
+            })
+        })
+        .collect()
+}
+
+/// Runs the pipeline from Kafka to ClickHouse.
+fn run_services(config: Config, args: &Args) -> anyhow::Result<()> {
     let listen = config.metrics.listen.clone();
     let options = RunOptions {
         kafka: config.kafka,

@@ -12,7 +12,8 @@ use super::Pseudonymiser;
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClickHouseConfig {
-    /// HTTP interface, e.g. `http://127.0.0.1:8123` (default).
+    /// HTTP interface, e.g. `http://127.0.0.1:8123`. Default empty: no ClickHouse, which with
+    /// no Kafka brokers either is the embedded mode (files in, Parquet out).
     pub url: String,
     /// Database holding Portrait's tables; `migrate` creates it if missing. Default `portrait`.
     pub database: String,
@@ -52,7 +53,7 @@ pub struct ClickHouseConfig {
 impl Default for ClickHouseConfig {
     fn default() -> Self {
         Self {
-            url: "http://127.0.0.1:8123".to_owned(),
+            url: String::new(),
             database: "portrait".to_owned(),
             crm_database: String::new(),
             analytics_database: String::new(),

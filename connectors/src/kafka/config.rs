@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
-    /// Bootstrap servers, `host:port` separated by commas. Default `127.0.0.1:9092`.
+    /// Bootstrap servers, `host:port` separated by commas, e.g. `127.0.0.1:9092`. Default
+    /// empty: no Kafka, which with no ClickHouse URL either is the embedded mode (files in,
+    /// Parquet out).
     pub brokers: String,
     /// Input topics. They must be co-partitioned (same partition count, keyed by `user_id`);
     /// the pipeline checks that at start-up. Default `["events"]`.
@@ -59,7 +61,7 @@ fn serialize_without_secrets<S: serde::Serializer>(
 impl Default for KafkaConfig {
     fn default() -> Self {
         Self {
-            brokers: "127.0.0.1:9092".to_owned(),
+            brokers: String::new(),
             topics: vec!["events".to_owned()],
             group: "portrait".to_owned(),
             auto_offset_reset: OffsetReset::Earliest,
@@ -144,7 +146,10 @@ const MANAGED: &[(&str, &str)] = &[
 /// A `[kafka]` setting Portrait cannot run with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("kafka.brokers is empty; give host:port pairs separated by commas")]
+    #[error(
+        "kafka.brokers is empty; give host:port pairs separated by commas (or leave \
+         clickhouse.url empty too, for the embedded mode)"
+    )]
     NoBrokers,
     #[error("kafka.topics needs at least one non-empty topic name")]
     NoTopics,
@@ -199,10 +204,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_are_valid_and_read_from_an_empty_section() {
+    fn defaults_read_from_an_empty_section_and_name_no_brokers() {
         let config: KafkaConfig = toml::from_str("").unwrap();
         assert_eq!(config, KafkaConfig::default());
-        assert!(config.validate().is_empty());
+        assert_eq!(config.validate(), [ConfigError::NoBrokers]);
         assert_eq!(config.auto_offset_reset.as_str(), "earliest");
     }
 
@@ -231,7 +236,10 @@ mod tests {
 
     #[test]
     fn managed_properties_are_rejected_with_the_reason() {
-        let mut config = KafkaConfig::default();
+        let mut config = KafkaConfig {
+            brokers: "k:9092".into(),
+            ..KafkaConfig::default()
+        };
         config
             .properties
             .insert("enable.auto.commit".into(), "true".into());

@@ -87,7 +87,7 @@ pub fn run(config_path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     if args.rate == 0 || args.seconds == 0 || args.probe_interval_ms == 0 {
         bail!("--rate, --seconds and --probe-interval-ms must be positive");
     }
-    let config = Config::load(config_path)?.config;
+    let config = crate::commands::services_config(config_path, "bench-freshness")?;
     let generator = GeneratorConfig {
         seed: args.seed,
         users: args.users,

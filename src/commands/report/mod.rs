@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use self::date::ReportDate;
-use crate::config::Config;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -35,7 +34,7 @@ pub struct Args {
 }
 
 pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
-    let config = Config::load(path)?.config;
+    let config = crate::commands::services_config(path, "report")?;
     let clickhouse = &config.clickhouse;
     let report = super::runtime()?
         .block_on(data::fetch(clickhouse, args.date))

@@ -1,9 +1,10 @@
 //! The alert half of `portrait verify`: `profile_alerts_unique` read back as the generator's
 //! [`ExpectedAlert`]s (who, what, when, from which stage to which).
 
-use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_generator::ExpectedAlert;
 use serde::Deserialize;
+
+use super::store::Store;
 
 #[derive(Debug, clickhouse::Row, Deserialize)]
 struct Row {
@@ -15,12 +16,8 @@ struct Row {
 }
 
 /// Every alert in `profile_alerts_unique`, sorted as the expected alerts are.
-pub(super) async fn read_unique(config: &ClickHouseConfig) -> anyhow::Result<Vec<ExpectedAlert>> {
-    let rows = config
-        .client()
-        .query("SELECT ?fields FROM profile_alerts_unique")
-        .fetch_all::<Row>()
-        .await?;
+pub(super) async fn read_unique(store: &Store) -> anyhow::Result<Vec<ExpectedAlert>> {
+    let rows: Vec<Row> = store.rows("profile_alerts_unique", "alert_id").await?;
     let mut alerts: Vec<ExpectedAlert> = rows
         .into_iter()
         .map(|row| ExpectedAlert {

@@ -1,4 +1,5 @@
-//! `portrait verify`: compare what a replay wrote to ClickHouse with ground-truth files.
+//! `portrait verify`: compare what a replay wrote to ClickHouse (or, in the embedded mode, to
+//! its Parquet tables) with ground-truth files.
 //!
 //! The truth is what `portrait generate` wrote: `--truth FILE`, the reference model's profile of
 //! every generated user at the final watermark of a replay (`portrait run --until-end`), and
@@ -10,6 +11,7 @@
 
 mod alerts;
 mod profiles;
+mod store;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -19,6 +21,7 @@ use anyhow::{bail, Context};
 use portrait_generator::{alert_differences, differences, read_alerts_ndjson, Truth};
 
 use crate::config::Config;
+use store::Store;
 
 /// Differences printed before the rest are only counted.
 const SHOWN: usize = 20;
@@ -38,19 +41,19 @@ pub struct Args {
 
 pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     let config = Config::load(path)?.config;
-    let clickhouse = &config.clickhouse;
+    let store = Store::of(&config);
     let runtime = super::runtime()?;
     let mut failed = Vec::new();
     if let Some(truth_path) = &args.truth {
         let truth = Truth::read_ndjson(open(truth_path)?)
             .with_context(|| format!("reading the truth file {}", truth_path.display()))?;
         let actual = runtime
-            .block_on(profiles::read_current(clickhouse))
-            .with_context(|| reading("user_profiles_current", &config))?;
+            .block_on(profiles::read_current(&store))
+            .with_context(|| store.reading("user_profiles_current"))?;
         let found = differences(&actual, &truth.profiles);
         let what = format!(
-            "{}.user_profiles_current ({} profiles) and {} ({} profiles)",
-            clickhouse.database,
+            "{} ({} profiles) and {} ({} profiles)",
+            store.name("user_profiles_current"),
             actual.len(),
             truth_path.display(),
             truth.profiles.len()
@@ -61,12 +64,12 @@ pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
         let expected = read_alerts_ndjson(open(alerts_path)?)
             .with_context(|| format!("reading the alerts file {}", alerts_path.display()))?;
         let actual = runtime
-            .block_on(alerts::read_unique(clickhouse))
-            .with_context(|| reading("profile_alerts_unique", &config))?;
+            .block_on(alerts::read_unique(&store))
+            .with_context(|| store.reading("profile_alerts_unique"))?;
         let found = alert_differences(&actual, &expected);
         let what = format!(
-            "{}.profile_alerts_unique ({} alerts) and {} ({} alerts)",
-            clickhouse.database,
+            "{} ({} alerts) and {} ({} alerts)",
+            store.name("profile_alerts_unique"),
             actual.len(),
             alerts_path.display(),
             expected.len()
@@ -82,13 +85,6 @@ pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
 fn open(path: &Path) -> anyhow::Result<BufReader<File>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     Ok(BufReader::new(file))
-}
-
-fn reading(table: &str, config: &Config) -> String {
-    format!(
-        "reading {table} from database {} at {}",
-        config.clickhouse.database, config.clickhouse.url
-    )
 }
 
 /// Prints the outcome of one comparison; returns the failure, if any.

@@ -1,12 +1,13 @@
 //! The profile half of `portrait verify`: `user_profiles_current` read back as the truth's
 //! [`ExpectedProfile`]s.
 
-use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_generator::ExpectedProfile;
 use serde::Deserialize;
 
-/// One row of `user_profiles_current` in RowBinary: timestamps as `DateTime` epoch seconds,
-/// booleans as `UInt8` (ClickHouse 18.16 has no `Bool`).
+use super::store::Store;
+
+/// One row of `user_profiles_current`: timestamps as `DateTime` epoch seconds, booleans as
+/// `UInt8` (ClickHouse 18.16 has no `Bool`; the Parquet tables keep its types).
 #[derive(Debug, clickhouse::Row, Deserialize)]
 struct Row {
     user_id: String,
@@ -91,13 +92,7 @@ impl From<Row> for ExpectedProfile {
 
 /// Every profile in `user_profiles_current` (the latest version of each user), sorted by
 /// user id as the truth is.
-pub(super) async fn read_current(
-    config: &ClickHouseConfig,
-) -> anyhow::Result<Vec<ExpectedProfile>> {
-    let rows = config
-        .client()
-        .query("SELECT ?fields FROM user_profiles_current ORDER BY user_id")
-        .fetch_all::<Row>()
-        .await?;
+pub(super) async fn read_current(store: &Store) -> anyhow::Result<Vec<ExpectedProfile>> {
+    let rows: Vec<Row> = store.rows("user_profiles_current", "user_id").await?;
     Ok(rows.into_iter().map(ExpectedProfile::from).collect())
 }

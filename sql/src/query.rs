@@ -1,0 +1,94 @@
+//! `portrait sql`: DataFusion SQL over a data directory's Parquet tables.
+//!
+//! The tables are named as in ClickHouse, with the views analysts read there:
+//! `user_profiles_current` (each user's latest profile version), `profile_alerts_unique`
+//! (every alert once: an embedded run writes each alert once, so it is `profile_alerts`
+//! itself) and `dead_letters`, so that a dashboard query written for both dialects runs on
+//! either.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::error::ArrowError;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use serde::de::DeserializeOwned;
+
+use crate::columns;
+use crate::tables::{table_file, ALERTS, DEAD_LETTERS, PROFILES};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(
+        "{} holds no {table} table: run `portrait run` with this data directory first",
+        .dir.display()
+    )]
+    NoTable { dir: PathBuf, table: &'static str },
+    #[error("cannot open the {table} table")]
+    Open {
+        table: &'static str,
+        source: DataFusionError,
+    },
+    #[error(transparent)]
+    Query(#[from] DataFusionError),
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+    #[error("cannot read the result as rows")]
+    Rows(#[from] serde_arrow::Error),
+}
+
+/// A SQL session over the tables of `dir`.
+pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
+    let context = SessionContext::new();
+    for table in [PROFILES, ALERTS, DEAD_LETTERS] {
+        let file = table_file(dir, table);
+        if !file.exists() {
+            return Err(QueryError::NoTable {
+                dir: dir.to_owned(),
+                table,
+            });
+        }
+        let path = file.to_string_lossy();
+        context
+            .register_parquet(table, path.as_ref(), ParquetReadOptions::default())
+            .await
+            .map_err(|source| QueryError::Open { table, source })?;
+    }
+    let columns: Vec<String> = columns::profiles(&[])?
+        .schema()
+        .fields()
+        .iter()
+        .map(|field| format!("\"{}\"", field.name()))
+        .collect();
+    let columns = columns.join(", ");
+    context
+        .sql(&format!(
+            "CREATE VIEW user_profiles_current AS SELECT {columns} FROM (SELECT *, \
+             row_number() OVER (PARTITION BY user_id ORDER BY version DESC) AS newest \
+             FROM {PROFILES}) WHERE newest = 1"
+        ))
+        .await?;
+    context
+        .sql(&format!(
+            "CREATE VIEW profile_alerts_unique AS SELECT * FROM {ALERTS}"
+        ))
+        .await?;
+    Ok(context)
+}
+
+/// Runs `sql` over the tables of `dir`.
+pub async fn query(dir: &Path, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+    let context = session(dir).await?;
+    Ok(context.sql(sql).await?.collect().await?)
+}
+
+/// Runs `sql` over the tables of `dir` and reads the result as rows of `T`, by column name:
+/// `DateTime` columns as epoch seconds, `UInt8` flags as numbers, as a ClickHouse client reads
+/// the same query.
+pub async fn rows<T: DeserializeOwned>(dir: &Path, sql: &str) -> Result<Vec<T>, QueryError> {
+    let mut rows = Vec::new();
+    for batch in query(dir, sql).await? {
+        rows.extend(serde_arrow::from_record_batch::<Vec<T>>(&batch)?);
+    }
+    Ok(rows)
+}
