@@ -7,8 +7,11 @@
 //! either.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
@@ -88,7 +91,35 @@ pub async fn query(dir: &Path, sql: &str) -> Result<Vec<RecordBatch>, QueryError
 pub async fn rows<T: DeserializeOwned>(dir: &Path, sql: &str) -> Result<Vec<T>, QueryError> {
     let mut rows = Vec::new();
     for batch in query(dir, sql).await? {
+        let batch = times_as_seconds(&batch)?;
         rows.extend(serde_arrow::from_record_batch::<Vec<T>>(&batch)?);
     }
     Ok(rows)
+}
+
+/// `batch` with its second-precision timestamps as `Int64` epoch seconds, the number a
+/// `DateTime` column is read as.
+fn times_as_seconds(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Timestamp(TimeUnit::Second, _) => cast(column, &DataType::Int64),
+            _ => Ok(column.clone()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let schema = batch.schema();
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(&columns)
+        .map(|(field, column)| {
+            Field::new(
+                field.name(),
+                column.data_type().clone(),
+                field.is_nullable(),
+            )
+        })
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }

@@ -12,7 +12,9 @@ use crate::config::Config;
 pub struct Args {
     /// The query, e.g. "SELECT lifecycle_stage, count(*) FROM user_profiles_current GROUP BY 1".
     /// Tables: user_profiles (every written version), user_profiles_current (each user's
-    /// latest), profile_alerts, profile_alerts_unique, dead_letters.
+    /// latest), profile_alerts, profile_alerts_unique, dead_letters. It may start with `--`
+    /// comments, as the dashboards' query files do.
+    #[arg(allow_hyphen_values = true)]
     query: String,
     /// How to print the result.
     #[arg(long, value_enum, default_value_t = Format::Table)]
