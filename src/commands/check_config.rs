@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 
-use crate::config::Config;
+use crate::config::{Config, Mode};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,6 +21,18 @@ pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
     };
     let source = path.map_or("built-in defaults".into(), |p| p.display().to_string());
     println!("configuration OK ({source})");
+    let config = &loaded.config;
+    match config.mode() {
+        Mode::Embedded => println!(
+            "  mode: embedded (NDJSON files or stdin in, Parquet tables in {} out)",
+            config.embedded.data_dir.display()
+        ),
+        Mode::Services => println!(
+            "  mode: Kafka topics {} in, ClickHouse database {} out",
+            config.kafka.topics.join(", "),
+            config.clickhouse.database
+        ),
+    }
     for line in &loaded.overrides {
         println!("  {line}");
     }
