@@ -13,11 +13,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::pipeline::{run_until_end, succeed};
+use common::pipeline::{run_until_end, succeed, write_truth};
 use portrait_connectors::clickhouse::migrate;
-use portrait_generator::{
-    generate, write_alerts_ndjson, Dataset, GeneratorConfig, MAX_ARRIVAL_DELAY_MS,
-};
+use portrait_generator::{generate, Dataset, GeneratorConfig, MAX_ARRIVAL_DELAY_MS};
 use serde::Deserialize;
 
 const PARTITIONS: u32 = 4;
@@ -265,17 +263,7 @@ async fn embedded_tables_from_stdin_verify_against_the_truth() {
     let summary = String::from_utf8_lossy(&output.stdout);
     assert!(summary.contains("tables written to"), "{summary}");
 
-    let truth = dir.join("truth.ndjson");
-    dataset
-        .truth(LATENESS_MS)
-        .write_ndjson(BufWriter::new(File::create(&truth).unwrap()))
-        .unwrap();
-    let alerts = dir.join("alerts.ndjson");
-    write_alerts_ndjson(
-        &dataset.expected_alerts(LATENESS_MS),
-        BufWriter::new(File::create(&alerts).unwrap()),
-    )
-    .unwrap();
+    let (truth, alerts) = write_truth(&dataset, LATENESS_MS);
     let verify = embedded(
         &[
             "verify",
@@ -314,4 +302,6 @@ async fn embedded_tables_from_stdin_verify_against_the_truth() {
     assert!(String::from_utf8_lossy(&verified.stdout).contains("verified: no difference"));
 
     std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_file(&truth).unwrap();
+    std::fs::remove_file(&alerts).unwrap();
 }

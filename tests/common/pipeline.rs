@@ -221,17 +221,7 @@ pub async fn verify(
     kafka: &KafkaConfig,
     clickhouse: &ClickHouseConfig,
 ) -> String {
-    let truth = temp_file("truth");
-    dataset
-        .truth(lateness_ms)
-        .write_ndjson(BufWriter::new(File::create(&truth).unwrap()))
-        .unwrap();
-    let alerts = temp_file("alerts");
-    write_alerts_ndjson(
-        &dataset.expected_alerts(lateness_ms),
-        BufWriter::new(File::create(&alerts).unwrap()),
-    )
-    .unwrap();
+    let (truth, alerts) = write_truth(dataset, lateness_ms);
     let command = portrait(
         &[
             "verify",
@@ -248,6 +238,24 @@ pub async fn verify(
     std::fs::remove_file(&alerts).unwrap();
     assert_archived(dataset, clickhouse).await;
     String::from_utf8_lossy(&verified.stdout).into_owned()
+}
+
+/// Writes the generator's truth for `dataset` at `lateness_ms` to two fresh NDJSON files, as
+/// `portrait generate --truth --expected-alerts` would: the expected profiles and the expected
+/// alerts, in that order. The caller removes them.
+pub fn write_truth(dataset: &Dataset, lateness_ms: i64) -> (PathBuf, PathBuf) {
+    let truth = temp_file("truth");
+    dataset
+        .truth(lateness_ms)
+        .write_ndjson(BufWriter::new(File::create(&truth).unwrap()))
+        .unwrap();
+    let alerts = temp_file("alerts");
+    write_alerts_ndjson(
+        &dataset.expected_alerts(lateness_ms),
+        BufWriter::new(File::create(&alerts).unwrap()),
+    )
+    .unwrap();
+    (truth, alerts)
 }
 
 /// Insists that the `events` archive holds every valid event of `dataset` once, and nothing
