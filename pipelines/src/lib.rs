@@ -17,6 +17,7 @@ mod alerts;
 mod archive;
 mod config;
 pub mod deadlines;
+mod dirty;
 mod engine;
 mod metrics;
 mod prefetch;
