@@ -1,10 +1,14 @@
 //! Deciding alerts: every user's `StageTimeline` fed the data set, as the engine feeds it.
 //!
 //! - `alerts/decide`: the whole data set from empty timelines, in arrival order: each event
-//!   recorded into its user's timeline, and every `common::FLUSH_EVERY` events (and at the end)
-//!   what `Shard::decide_alerts` does at a flush: every user who received events or whose
-//!   timeline is due is advanced to the decision point (the latest event time minus the
-//!   alerts' default lateness, 5 minutes) and asks for its next due time. Per event.
+//!   recorded into its user's timeline and then applied to the user's profile state (which
+//!   the timeline reads while it has no events pending), and every `common::FLUSH_EVERY`
+//!   events (and at the end) what `Shard::decide_alerts` does at a flush: every user who
+//!   received events or whose timeline is due is advanced to the decision point (the latest
+//!   event time minus the alerts' default lateness, 5 minutes) and asks for its next due
+//!   time. Per event.
+//! - `alerts/states`: the profile states of `alerts/decide` alone, from empty: `decide` minus
+//!   `states` is the timelines' share.
 //! - `alerts/shard_replay`: `common::replay_shard`'s engine in process (decode, apply, and at
 //!   each flush the sweep, prune, evaluate, next deadline and blob of each changed user) on a
 //!   shard with alerts, which also decides the alerts at each flush and keeps them in the
@@ -19,7 +23,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use portrait_core::alerts::{AlertRules, StageTimeline};
 use portrait_core::event::{decode, DecodeLimits, Event};
 use portrait_core::time::EventTime;
-use portrait_core::SignalConfig;
+use portrait_core::{ProfileState, SignalConfig};
 use portrait_generator::Message;
 use portrait_pipelines::shard::Shard;
 
@@ -50,6 +54,9 @@ fn alerts(c: &mut Criterion) {
             let alerts = decide_all(&by_user, &ids, &config, &rules);
             black_box(alerts)
         });
+    });
+    group.bench_function("states", |b| {
+        b.iter(|| black_box(states_of(&by_user, ids.len(), &config)));
     });
     group.bench_function("shard_replay", |b| {
         b.iter(|| {
@@ -95,6 +102,28 @@ fn replay_shard(
     alerts
 }
 
+/// The profile states `decide_all` keeps beside the timelines, alone: what `alerts/decide`
+/// spends on them, to tell the timelines' share.
+fn states_of(
+    events: &[(usize, &Event<'_>)],
+    users: usize,
+    config: &SignalConfig,
+) -> Vec<Option<ProfileState>> {
+    let mut states: Vec<Option<ProfileState>> = vec![None; users];
+    for &(slot, event) in events {
+        apply(&mut states[slot], event, config);
+    }
+    states
+}
+
+/// `event` into the user's state, which it starts if there is none.
+fn apply(state: &mut Option<ProfileState>, event: &Event<'_>, config: &SignalConfig) {
+    match state {
+        Some(state) => state.apply(event, config),
+        None => *state = Some(ProfileState::new(event, config)),
+    }
+}
+
 /// Replays `events` into fresh timelines, deciding at every flush; returns the alerts raised.
 fn decide_all(
     events: &[(usize, &Event<'_>)],
@@ -103,13 +132,15 @@ fn decide_all(
     rules: &AlertRules,
 ) -> usize {
     let mut timelines = vec![StageTimeline::default(); ids.len()];
+    let mut states: Vec<Option<ProfileState>> = vec![None; ids.len()];
     let mut next_due: Vec<Option<EventTime>> = vec![None; ids.len()];
     let mut dirty = vec![false; ids.len()];
     let mut latest = i64::MIN;
     let mut alerts = 0;
     for (n, &(slot, event)) in events.iter().enumerate() {
         latest = latest.max(event.ts.millis());
-        timelines[slot].record(event);
+        timelines[slot].record(states[slot].as_ref(), event);
+        apply(&mut states[slot], event, config);
         dirty[slot] = true;
         if (n + 1) % common::FLUSH_EVERY == 0 || n + 1 == events.len() {
             let decision = EventTime::from_millis(latest - common::LATENESS_MS);
@@ -118,11 +149,12 @@ fn decide_all(
                 if !(due || std::mem::take(&mut dirty[slot])) {
                     continue;
                 }
-                timeline.advance(ids[slot], decision, config, rules, |alert| {
+                let state = states[slot].as_ref().expect("a user has events");
+                timeline.advance(state, ids[slot], decision, config, rules, |alert| {
                     black_box(alert);
                     alerts += 1;
                 });
-                next_due[slot] = timeline.next_due(config);
+                next_due[slot] = timeline.next_due(state, config);
             }
         }
     }

@@ -10,7 +10,9 @@
 //! 3. a shard of [`SYNTHETIC_USERS`] users with one event each: the per-user cost that does
 //!    not depend on history (tables, index, ids), at a scale where the tables' growth shows;
 //!    then the same with alerts on, as the pipeline runs by default, where every user also
-//!    has a stage timeline.
+//!    has a stage timeline. Each is reported twice: as the first flush leaves it, and
+//!    (`_indexed`) after the first sweep and the next alert decision, once the deadline
+//!    indexes hold an entry per user as a running shard's do.
 //!
 //! Bytes are counted twice: as requested from the allocator, and as glibc's malloc spends them
 //! (16-byte aligned chunks with an 8-byte header, 32 bytes at least), which is what the
@@ -215,7 +217,7 @@ fn main() {
 }
 
 /// Applies `first` once as each of `ids` to `shard`, flushes, and reports what the shard
-/// holds. Returns the shard.
+/// holds; then again once the deadline indexes have filed every user. Returns the shard.
 fn one_event_each(
     mut shard: Shard,
     what: &str,
@@ -233,5 +235,15 @@ fn one_event_each(
     shard.decide_alerts(Some(watermark), config, &AlertRules::default(), drop);
     shard.drain(watermark, common::LATENESS_MS, config, drop);
     report(what, shard.users(), before, resident_before);
+    // The first sweep and the next decision file every user in the deadline indexes' ring
+    // or overflow (until then they keep only each slot's deadline), as in a running shard.
+    shard.sweep(watermark);
+    shard.decide_alerts(Some(watermark), config, &AlertRules::default(), drop);
+    report(
+        &format!("{what}_indexed"),
+        shard.users(),
+        before,
+        resident_before,
+    );
     shard
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use portrait_core::alerts::{AlertRules, StageTimeline};
 use portrait_core::event::{decode, DecodeLimits};
 use portrait_core::time::EventTime;
-use portrait_core::SignalConfig;
+use portrait_core::{ProfileState, SignalConfig};
 use portrait_generator::{
     alert_differences, generate, ExpectedAlert, GeneratorConfig, MAX_ARRIVAL_DELAY_MS,
 };
@@ -44,11 +44,14 @@ fn replay(dataset: &portrait_generator::Dataset, messages_per_flush: usize) -> V
         AlertRules::default(),
         DecodeLimits::default(),
     );
-    let mut timelines: HashMap<String, StageTimeline> = HashMap::new();
+    // Each user's profile state beside the timeline: the timeline reads it while it has no
+    // events pending.
+    let mut users: HashMap<String, (ProfileState, StageTimeline)> = HashMap::new();
     let mut alerts = Vec::new();
-    let mut flush = |timelines: &mut HashMap<String, StageTimeline>, to: i64| {
-        for (user, timeline) in timelines.iter_mut() {
-            timeline.advance(user, EventTime::from_millis(to), &config, &rules, |alert| {
+    let mut flush = |users: &mut HashMap<String, (ProfileState, StageTimeline)>, to: i64| {
+        for (user, (state, timeline)) in users.iter_mut() {
+            let to = EventTime::from_millis(to);
+            timeline.advance(state, user, to, &config, &rules, |alert| {
                 alerts.push(ExpectedAlert {
                     user_id: alert.user_id,
                     kind: alert.kind.as_str().to_owned(),
@@ -63,21 +66,31 @@ fn replay(dataset: &portrait_generator::Dataset, messages_per_flush: usize) -> V
     for (index, message) in dataset.messages().iter().enumerate() {
         if let Ok(event) = decode(&message.payload, &limits) {
             latest = latest.max(event.ts.millis());
-            let on_time = timelines
-                .entry(event.user_id.to_string())
-                .or_default()
-                .record(&event);
+            let on_time = match users.get_mut(event.user_id.as_ref()) {
+                Some((state, timeline)) => {
+                    let on_time = timeline.record(Some(state), &event);
+                    state.apply(&event, &config);
+                    on_time
+                }
+                None => {
+                    let mut timeline = StageTimeline::default();
+                    let on_time = timeline.record(None, &event);
+                    let state = ProfileState::new(&event, &config);
+                    users.insert(event.user_id.to_string(), (state, timeline));
+                    on_time
+                }
+            };
             assert!(
                 on_time,
                 "no event arrives more than the generator's bound late"
             );
         }
         if index % messages_per_flush == messages_per_flush - 1 {
-            flush(&mut timelines, latest - (MAX_ARRIVAL_DELAY_MS + 1));
+            flush(&mut users, latest - (MAX_ARRIVAL_DELAY_MS + 1));
         }
     }
     // The end of a bounded input: decided up to the watermark.
-    flush(&mut timelines, latest - LATENESS_MS);
+    flush(&mut users, latest - LATENESS_MS);
     alerts.sort();
     alerts
 }

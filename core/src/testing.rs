@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use crate::alerts::{Alert, AlertRules, StageTimeline};
 use crate::event::{
     Account, AccountAction, ChatMessage, Direction, Event, EventKind, Item, Order, PageView,
     Promotion, PromotionAction, Search,
@@ -141,6 +142,91 @@ pub(crate) fn state_of(events: &[Event<'_>]) -> ProfileState {
         state.apply(event, &config);
     }
     state
+}
+
+/// A user as the shard keeps them with alerts on: the profile state, and the stage timeline
+/// beside it, which is given each event before the state takes it in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Followed {
+    /// `None` before the first event.
+    pub(crate) state: Option<ProfileState>,
+    pub(crate) timeline: StageTimeline,
+}
+
+impl Followed {
+    /// A user whose state holds `events` from before alerts were on: the timeline begins
+    /// after them.
+    pub(crate) fn begun_after(events: &[Event<'_>]) -> Self {
+        Followed {
+            state: (!events.is_empty()).then(|| state_of(events)),
+            timeline: StageTimeline::default(),
+        }
+    }
+
+    /// [`StageTimeline::record`], then the event into the state.
+    pub(crate) fn record(&mut self, event: &Event<'_>) -> bool {
+        let on_time = self.timeline.record(self.state.as_ref(), event);
+        let config = SignalConfig::default();
+        match &mut self.state {
+            Some(state) => state.apply(event, &config),
+            None => self.state = Some(ProfileState::new(event, &config)),
+        }
+        on_time
+    }
+
+    /// [`StageTimeline::advance`] with the user's state, or with `reference` its reference
+    /// walk.
+    pub(crate) fn advance_by(
+        &mut self,
+        reference: bool,
+        to: EventTime,
+        config: &SignalConfig,
+        rules: &AlertRules,
+        out: impl FnMut(Alert),
+    ) {
+        // Before the first event (a test moving the cursor ahead of every event) the timeline
+        // has nothing to read of a state: any state will do.
+        let placeholder;
+        let state = match &self.state {
+            Some(state) => state,
+            None => {
+                placeholder = state_of(&[view(to)]);
+                &placeholder
+            }
+        };
+        if reference {
+            self.timeline
+                .advance_reference(state, "u", to, config, rules, out);
+        } else {
+            self.timeline.advance(state, "u", to, config, rules, out);
+        }
+    }
+
+    /// [`StageTimeline::advance`] with the user's state.
+    pub(crate) fn advance(
+        &mut self,
+        to: EventTime,
+        config: &SignalConfig,
+        rules: &AlertRules,
+        out: impl FnMut(Alert),
+    ) {
+        self.advance_by(false, to, config, rules, out);
+    }
+
+    /// [`StageTimeline::next_due`] with the user's state, or with `reference` its reference
+    /// search. Nothing is due before the first event.
+    pub(crate) fn next_due_by(&self, reference: bool, config: &SignalConfig) -> Option<EventTime> {
+        let state = self.state.as_ref()?;
+        if reference {
+            self.timeline.next_due_reference(state, config)
+        } else {
+            self.timeline.next_due(state, config)
+        }
+    }
+
+    pub(crate) fn next_due(&self, config: &SignalConfig) -> Option<EventTime> {
+        self.next_due_by(false, config)
+    }
 }
 
 /// The profile of user "u" after `events`, evaluated at `watermark` with the defaults.

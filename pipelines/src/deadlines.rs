@@ -14,8 +14,10 @@
 //! are filed in coarse time buckets instead, in a ring that covers the next [`HORIZON_MS`]
 //! (about 37 hours): every user's next change is at most a day (plus the lateness) away
 //! (docs/state.md), so nearly all deadlines land in the ring, and the rare far one waits in an
-//! overflow heap until the ring reaches it. Filing is a push onto a bucket's `Vec`; a sweep
-//! walks the buckets up to the watermark in order, reading each one sequentially.
+//! overflow heap until the ring reaches it. (The alert index, whose due times are often days
+//! away, keeps most of its users there: an entry is 8 bytes, `deadlines/far.rs`.) Filing is a
+//! push onto a bucket's `Vec`; a sweep walks the buckets up to the watermark in order, reading
+//! each one sequentially.
 //!
 //! The ring has one bucket per [`USERS_PER_BUCKET`] users or so, in powers of two from
 //! [`MIN_BUCKETS`] to [`MAX_BUCKETS`] (from 35 minutes wide down to 16 seconds), and is resized
@@ -62,10 +64,13 @@
 //! filed, of the ring's size or of when it was rebuilt: a replay writes the same thing in the
 //! same order.
 
+mod far;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::prefetch::prefetch;
+use far::Far;
 
 /// A slot number in a [`Shard`](crate::shard::Shard)'s user table.
 pub type Slot = u32;
@@ -116,9 +121,10 @@ pub struct DeadlineIndex {
     ring: Vec<Vec<Slot>>,
     /// Entries in `ring`, live or stale.
     filed: usize,
-    /// `(deadline, slot)` of deadlines beyond the ring, earliest first; stale ones (the slot's
+    /// The slots of deadlines beyond the ring, by their deadline's period ([`Far`]: 8 bytes
+    /// where a `(deadline, slot)` pair took 16), earliest first; stale ones (the slot's
     /// deadline has changed since) are dropped when they come out.
-    overflow: BinaryHeap<Reverse<(i64, Slot)>>,
+    overflow: BinaryHeap<Reverse<Far>>,
     /// The due `(deadline, slot)` of the current sweep, kept to reuse its allocation.
     due: Vec<(i64, Slot)>,
 }
@@ -223,7 +229,10 @@ impl DeadlineIndex {
                 cursor + 1
             } else {
                 // Nothing in the ring: jump to the watermark, or to the first far deadline.
-                let next_far = self.overflow.peek().map(|Reverse((d, _))| d >> self.shift);
+                let next_far = self
+                    .overflow
+                    .peek()
+                    .map(|Reverse(far)| far.earliest() >> self.shift);
                 next_far.map_or(target, |far| far.clamp(cursor + 1, target))
             };
         }
@@ -281,14 +290,21 @@ impl DeadlineIndex {
     }
 
     /// Files the far deadlines that the ring, now starting at `cursor`, reaches.
+    /// An entry comes out once the ring reaches the end of its period, so that every deadline
+    /// it may stand for is filed in the ring (a period is far shorter than the ring's reach,
+    /// so it still comes out long before it is due).
     fn take_from_overflow(&mut self, cursor: i64) {
-        while let Some(&Reverse((deadline, slot))) = self.overflow.peek() {
-            if !self.in_ring(deadline >> self.shift, cursor) {
+        while let Some(&Reverse(far)) = self.overflow.peek() {
+            if !far
+                .latest()
+                .is_some_and(|latest| self.in_ring(latest >> self.shift, cursor))
+            {
                 break;
             }
             self.overflow.pop();
-            if self.deadlines[slot as usize] == deadline {
-                self.file(slot, deadline, cursor);
+            let deadline = self.deadlines[far.slot() as usize];
+            if deadline != NO_DEADLINE && far.stands_for(deadline) {
+                self.file(far.slot(), deadline, cursor);
             }
         }
     }
@@ -311,7 +327,7 @@ impl DeadlineIndex {
             self.ring[home as usize & mask].push(slot);
             self.filed += 1;
         } else {
-            self.overflow.push(Reverse((deadline, slot)));
+            self.overflow.push(Reverse(Far::new(deadline, slot)));
         }
     }
 
@@ -343,7 +359,7 @@ impl DeadlineIndex {
                 self.ring[home as usize & (buckets - 1)].push(slot);
                 self.filed += 1;
             } else {
-                far.push(Reverse((deadline, slot)));
+                far.push(Reverse(Far::new(deadline, slot)));
             }
         }
         self.overflow = BinaryHeap::from(far);

@@ -19,6 +19,7 @@ mod alerts;
 mod archive;
 mod config;
 pub mod deadlines;
+mod dirty;
 mod embedded;
 mod engine;
 mod metrics;

@@ -20,7 +20,8 @@ use portrait_core::{Profile, ProfileState, SignalConfig, StateDecodeError, Store
 use thin_vec::ThinVec;
 
 use crate::deadlines::{DeadlineIndex, Slot};
-use crate::prefetch::{prefetch, prefetch_all};
+use crate::dirty::DirtyList;
+use crate::prefetch::prefetch_all;
 
 /// How many changed users ahead of its visit a drain asks for a user's slot: the evaluation of
 /// the users in between hides the miss.
@@ -35,7 +36,6 @@ struct User {
     version: u64,
     /// By input topic index: the offset of the last event applied to `state`.
     applied: AppliedOffsets,
-    dirty: bool,
 }
 
 impl User {
@@ -197,7 +197,7 @@ pub struct Shard {
     /// Hashes the ids for `index`.
     hasher: RandomState,
     users: Vec<User>,
-    dirty: Vec<Slot>,
+    dirty: DirtyList,
     deadlines: DeadlineIndex,
     /// Latest event time seen on this partition of each input topic, by topic index. The
     /// shard's own watermark follows the slowest topic, so pruning never drops detail that a
@@ -226,7 +226,7 @@ impl Shard {
             index: HashTable::new(),
             hasher: RandomState::default(),
             users: Vec::new(),
-            dirty: Vec::new(),
+            dirty: DirtyList::default(),
             deadlines: DeadlineIndex::default(),
             latest_by_topic: Vec::new(),
             alerts: None,
@@ -259,29 +259,36 @@ impl Shard {
 
         let slot = match self.find(&event.user_id) {
             Some(slot) => {
+                // The user's changed bit, read below: in a large shard a miss, which the
+                // state's update hides.
+                self.dirty.prefetch(slot);
                 let user = &mut self.users[slot as usize];
                 if user.applied(topic).is_some_and(|applied| offset <= applied) {
                     return false;
                 }
+                // The timeline first, given the state before the event: an event that must
+                // wait for its decision makes the timeline copy what the stage reads of it.
+                if let Some(alerts) = &mut self.alerts {
+                    alerts.record(slot, Some(&user.state), event);
+                }
                 user.state.apply(event, config);
                 slot
             }
-            None => self.insert(
-                UserId::from(event.user_id.as_ref()),
-                ProfileState::new(event, config),
-                0,
-                AppliedOffsets::default(),
-            ),
+            None => {
+                let slot = self.insert(
+                    UserId::from(event.user_id.as_ref()),
+                    ProfileState::new(event, config),
+                    0,
+                    AppliedOffsets::default(),
+                );
+                if let Some(alerts) = &mut self.alerts {
+                    alerts.record(slot, None, event);
+                }
+                slot
+            }
         };
-        if let Some(alerts) = &mut self.alerts {
-            alerts.record(slot, event);
-        }
-        let user = &mut self.users[slot as usize];
-        user.set_applied(topic, offset);
-        if !user.dirty {
-            user.dirty = true;
-            self.dirty.push(slot);
-        }
+        self.users[slot as usize].set_applied(topic, offset);
+        self.dirty.mark(slot);
         true
     }
 
@@ -310,7 +317,6 @@ impl Shard {
             state,
             version,
             applied,
-            dirty: false,
         });
         let (users, hasher) = (&self.users, &self.hasher);
         self.index.insert_unique(hash, slot, |&slot| {
@@ -367,7 +373,8 @@ impl Shard {
             let slot = self.insert(UserId::from(row.user_id), user.state, row.version, applied);
             self.deadlines.reschedule(slot, next);
             if let Some(alerts) = &mut self.alerts {
-                alerts.restore(slot, user.timeline.unwrap_or_default(), config);
+                let state = &self.users[slot as usize].state;
+                alerts.restore(slot, user.timeline.unwrap_or_default(), state, config);
             }
         }
         Ok(latest)
@@ -413,7 +420,7 @@ impl Shard {
             let mut any = false;
             alerts.decide(
                 slot,
-                &self.users[slot as usize].id,
+                &self.users[slot as usize],
                 decision,
                 config,
                 rules,
@@ -422,14 +429,14 @@ impl Shard {
                     out(alert);
                 },
             );
-            if any && !self.users[slot as usize].dirty {
+            if any && !self.dirty.contains(slot) {
                 alerted.push(slot);
             }
         }
-        for &slot in &self.dirty {
+        for &slot in self.dirty.slots() {
             alerts.decide(
                 slot,
-                &self.users[slot as usize].id,
+                &self.users[slot as usize],
                 decision,
                 config,
                 rules,
@@ -439,8 +446,7 @@ impl Shard {
         // A user alerted for time alone is stored again, so that the stored timeline counts
         // the alert as sent: otherwise the next start would send it once more.
         for slot in alerted {
-            self.users[slot as usize].dirty = true;
-            self.dirty.push(slot);
+            self.dirty.mark(slot);
         }
     }
 
@@ -456,16 +462,12 @@ impl Shard {
         let mut due = self.deadlines.pop_due(watermark.millis());
         while let Some(slot) = due.next() {
             visited += 1;
-            // Due users are anywhere in the table: in a large shard, each is a cache miss,
-            // asked for ahead of its visit.
+            // Due users are anywhere in the table: in a large shard, each one's bit is a cache
+            // miss, asked for ahead of its visit.
             if let Some(ahead) = due.ahead(crate::deadlines::PREFETCH_AHEAD) {
-                prefetch(&self.users[ahead as usize].dirty);
+                self.dirty.prefetch(ahead);
             }
-            let user = &mut self.users[slot as usize];
-            if !user.dirty {
-                user.dirty = true;
-                self.dirty.push(slot);
-            }
+            self.dirty.mark(slot);
         }
         visited
     }
@@ -493,7 +495,7 @@ impl Shard {
             .min()
             .map(|latest| EventTime::from_millis(latest - lateness_ms));
         let progress = by_topic(&self.topics, &self.latest_by_topic);
-        let mut dirty = std::mem::take(&mut self.dirty);
+        let dirty = self.dirty.take();
         for (at, &slot) in dirty.iter().enumerate() {
             // Each user is anywhere in the table: ask for the slot of the one a few places
             // ahead (docs/performance.md, the sweep), and for this one's deadline, loaded while
@@ -503,8 +505,8 @@ impl Shard {
             }
             self.deadlines.prefetch(slot);
             let user = &mut self.users[slot as usize];
-            user.dirty = false;
-            if let Some(prune_at) = prune_at {
+            let timeline = self.alerts.as_ref().map(|a| &a.timelines[slot as usize]);
+            if let Some(prune_at) = ShardAlerts::prune_limit(timeline, prune_at) {
                 user.state.prune(prune_at.min(watermark), config);
             }
             user.version += 1;
@@ -513,7 +515,6 @@ impl Shard {
                 .next_change(watermark, config)
                 .map(EventTime::millis);
             self.deadlines.reschedule(slot, next);
-            let timeline = self.alerts.as_ref().map(|a| &a.timelines[slot as usize]);
             let mut state = Vec::new();
             let applied = by_topic(&self.topics, &user.applied.to_vec());
             StoredUser::encode(&user.state, &applied, &progress, timeline, &mut state);
@@ -524,8 +525,7 @@ impl Shard {
             });
         }
         // Kept, emptied, for its capacity.
-        dirty.clear();
-        self.dirty = dirty;
+        self.dirty.reuse(dirty);
     }
 
     /// Number of users held.
@@ -549,12 +549,9 @@ impl Shard {
             return false;
         };
         let (slot, _) = entry.remove();
-        let gone = &self.users[slot as usize];
         self.deadlines.reschedule(slot, None);
-        if gone.dirty {
-            self.dirty.retain(|&dirty| dirty != slot);
-        }
         let last = Slot::try_from(self.users.len() - 1).expect("slots are u32");
+        self.dirty.move_slot(last, slot);
         if slot != last {
             let moved = &self.users[last as usize];
             self.deadlines.move_slot(last, slot);
@@ -562,13 +559,6 @@ impl Shard {
                 .index
                 .find_mut(self.hasher.hash_one(&*moved.id), |&s| s == last)
                 .expect("every user is indexed") = slot;
-            if moved.dirty {
-                for dirty in &mut self.dirty {
-                    if *dirty == last {
-                        *dirty = slot;
-                    }
-                }
-            }
         }
         self.users.swap_remove(slot as usize);
         if let Some(alerts) = &mut self.alerts {
@@ -585,13 +575,19 @@ fn by_topic<'a>(topics: &'a [String], values: &[Option<i64>]) -> Vec<(&'a str, O
 }
 
 impl ShardAlerts {
-    fn restore(&mut self, slot: Slot, timeline: StageTimeline, config: &SignalConfig) {
+    fn restore(
+        &mut self,
+        slot: Slot,
+        timeline: StageTimeline,
+        state: &ProfileState,
+        config: &SignalConfig,
+    ) {
         debug_assert_eq!(
             slot as usize,
             self.timelines.len(),
             "restored in slot order"
         );
-        let next = timeline.next_due(config).map(EventTime::millis);
+        let next = timeline.next_due(state, config).map(EventTime::millis);
         self.deadlines.reschedule(slot, next);
         self.timelines.push(timeline);
     }
@@ -605,12 +601,14 @@ impl ShardAlerts {
         self.timelines.swap_remove(slot as usize);
     }
 
-    fn record(&mut self, slot: Slot, event: &Event<'_>) {
+    /// Records `event` into `slot`'s timeline; `state` is the user's before the event (`None`
+    /// for a new user).
+    fn record(&mut self, slot: Slot, state: Option<&ProfileState>, event: &Event<'_>) {
         let slot = slot as usize;
         if slot == self.timelines.len() {
             self.timelines.push(StageTimeline::default());
         }
-        if !self.timelines[slot].record(event) {
+        if !self.timelines[slot].record(state, event) {
             self.late_events += 1;
         }
     }
@@ -618,7 +616,7 @@ impl ShardAlerts {
     fn decide(
         &mut self,
         slot: Slot,
-        user_id: &str,
+        user: &User,
         decision: Option<EventTime>,
         config: &SignalConfig,
         rules: &AlertRules,
@@ -626,10 +624,27 @@ impl ShardAlerts {
     ) {
         let timeline = &mut self.timelines[slot as usize];
         if let Some(decision) = decision {
-            timeline.advance(user_id, decision, config, rules, &mut *out);
+            timeline.advance(&user.state, &user.id, decision, config, rules, &mut *out);
         }
-        let next = timeline.next_due(config).map(EventTime::millis);
+        let next = timeline
+            .next_due(&user.state, config)
+            .map(EventTime::millis);
         self.deadlines.reschedule(slot, next);
+    }
+
+    /// Where the drain may prune a user's state to, given the shard's pruning point: a
+    /// timeline reads the state from its cursor on, so never past the cursor, and not at all
+    /// before its first decision. Without alerts, the shard's point.
+    fn prune_limit(
+        timeline: Option<&StageTimeline>,
+        prune_at: Option<EventTime>,
+    ) -> Option<EventTime> {
+        match timeline {
+            Some(timeline) => prune_at
+                .zip(timeline.cursor())
+                .map(|(at, cursor)| at.min(cursor)),
+            None => prune_at,
+        }
     }
 }
 
@@ -750,6 +765,53 @@ mod tests {
     }
 
     #[test]
+    fn a_state_is_never_pruned_past_its_alert_cursor() {
+        let (config, rules) = (SignalConfig::default(), AlertRules::default());
+        // Two views a day for four weeks, one more two days later: the drop in frequency
+        // makes the user at_risk at a midnight a few days on, which only the retained days
+        // show.
+        let mut views: Vec<i64> = (0..28)
+            .flat_map(|day| [10, 11].map(|hour| DAY_0 + day * MILLIS_PER_DAY + hour * HOUR))
+            .collect();
+        views.push(DAY_0 + 29 * MILLIS_PER_DAY + 10 * HOUR);
+        let decided = EventTime::from_millis(DAY_0 + 29 * MILLIS_PER_DAY + 12 * HOUR);
+        let far = DAY_0 + 80 * MILLIS_PER_DAY;
+        let mut outcomes = Vec::new();
+        for other_user_far_ahead in [false, true] {
+            let mut shard = Shard::new(topics()).with_alerts();
+            for &ts in &views {
+                page_view(&mut shard, "u", ts);
+            }
+            if other_user_far_ahead {
+                // The partition moves 50 days past the alert cursor of "u", as it does when
+                // `alerts.lateness_ms` is far above `pipeline.lateness_ms`: the drain would
+                // prune every day of "u" but for its cursor.
+                page_view(&mut shard, "v", far);
+            }
+            let mut alerts = Vec::new();
+            // The second decision finds no event since the first: the timeline drops its
+            // copy of the history, and reads the state from then on.
+            for _ in 0..2 {
+                shard.decide_alerts(Some(decided), &config, &rules, |a| alerts.push(a));
+            }
+            let watermark = if other_user_far_ahead {
+                far
+            } else {
+                decided.millis()
+            };
+            drain(&mut shard, watermark);
+            let later = EventTime::from_millis(DAY_0 + 100 * MILLIS_PER_DAY);
+            shard.decide_alerts(Some(later), &config, &rules, |a| alerts.push(a));
+            alerts.retain(|a| a.user_id == "u");
+            outcomes.push(alerts);
+        }
+        let first = &outcomes[0][0];
+        assert_eq!(first.kind.as_str(), "at_risk");
+        assert!(first.snapshot.days_inactive < 14, "by frequency: {first:?}");
+        assert_eq!(outcomes[0], outcomes[1]);
+    }
+
+    #[test]
     fn a_forgotten_user_leaves_the_shard_as_if_they_had_never_been_there() {
         let (config, rules) = (SignalConfig::default(), AlertRules::default());
         let mut with = Shard::new(topics()).with_alerts();
@@ -843,6 +905,13 @@ mod tests {
             drain(&mut resumed, events[39].1),
             drain(&mut whole, events[39].1)
         );
+    }
+
+    #[test]
+    fn a_users_slot_takes_192_bytes() {
+        // The state, the id, the version and the applied offsets: the changed flag is a bit
+        // in the dirty list (docs/performance.md, "State size").
+        assert_eq!(size_of::<User>(), 192);
     }
 
     #[test]

@@ -4,12 +4,12 @@
 
 use proptest::prelude::*;
 
-use super::{Alert, AlertKind, AlertRules, StageTimeline};
+use super::{Alert, AlertKind, AlertRules};
 use crate::event::AccountAction::Cancel;
 use crate::event::Direction::User;
 use crate::event::Event;
 use crate::signals::{LifecycleStage, SignalConfig};
-use crate::testing::{account, arbitrary, at, chat, state_of, view, DAY, HOUR};
+use crate::testing::{account, arbitrary, at, chat, state_of, view, Followed, DAY, HOUR};
 use crate::time::EventTime;
 
 /// (kind, transition time, stage before, stage after): what identifies an alert and its move.
@@ -22,13 +22,13 @@ fn seen(alert: &Alert) -> Seen {
 /// Records `events` (in the given order) and advances once to each of `stops`.
 fn run(events: &[Event<'_>], stops: &[EventTime]) -> Vec<Alert> {
     let (config, rules) = (SignalConfig::default(), AlertRules::default());
-    let mut timeline = StageTimeline::default();
+    let mut user = Followed::default();
     for event in events {
-        assert!(timeline.record(event), "no stop yet, so nothing is late");
+        assert!(user.record(event), "no stop yet, so nothing is late");
     }
     let mut alerts = Vec::new();
     for &stop in stops {
-        timeline.advance("u", stop, &config, &rules, |alert| alerts.push(alert));
+        user.advance(stop, &config, &rules, |alert| alerts.push(alert));
     }
     alerts
 }
@@ -105,20 +105,20 @@ fn alerts_do_not_depend_on_how_often_the_timeline_advances() {
 #[test]
 fn events_after_the_decision_point_wait_until_it_passes_them() {
     let (config, rules) = (SignalConfig::default(), AlertRules::default());
-    let mut timeline = StageTimeline::default();
+    let mut user = Followed::default();
     let mut alerts = Vec::new();
-    timeline.record(&view(at(100, 8)));
-    timeline.advance("u", at(160, 0), &config, &rules, |a| alerts.push(a));
+    user.record(&view(at(100, 8)));
+    user.advance(at(160, 0), &config, &rules, |a| alerts.push(a));
     assert_eq!(alerts.len(), 2, "at_risk and dormant so far");
 
     // A comeback on day 161 is ahead of the cursor: not decided yet. Churn at 60 days comes
     // first, and is still decided as if the comeback were not there.
-    assert!(timeline.record(&view(at(161, 5))));
-    assert_eq!(timeline.next_due(&config), Some(at(160, 8)));
-    timeline.advance("u", at(161, 4), &config, &rules, |a| alerts.push(a));
+    assert!(user.record(&view(at(161, 5))));
+    assert_eq!(user.next_due(&config), Some(at(160, 8)));
+    user.advance(at(161, 4), &config, &rules, |a| alerts.push(a));
     assert_eq!(kinds_and_times(&alerts[2..]), [("churned", at(160, 8))]);
-    assert_eq!(timeline.next_due(&config), Some(at(161, 5)));
-    timeline.advance("u", at(161, 5), &config, &rules, |a| alerts.push(a));
+    assert_eq!(user.next_due(&config), Some(at(161, 5)));
+    user.advance(at(161, 5), &config, &rules, |a| alerts.push(a));
     assert_eq!(kinds_and_times(&alerts[3..]), [("reactivated", at(161, 5))]);
     assert_eq!(
         alerts[3].reason,
@@ -129,17 +129,17 @@ fn events_after_the_decision_point_wait_until_it_passes_them() {
 #[test]
 fn a_late_event_counts_and_its_change_is_raised_at_the_cursor() {
     let (config, rules) = (SignalConfig::default(), AlertRules::default());
-    let mut timeline = StageTimeline::default();
+    let mut user = Followed::default();
     let mut alerts = Vec::new();
-    timeline.record(&view(at(100, 8)));
-    timeline.advance("u", at(120, 0), &config, &rules, |a| alerts.push(a));
+    user.record(&view(at(100, 8)));
+    user.advance(at(120, 0), &config, &rules, |a| alerts.push(a));
     assert_eq!(kinds_and_times(&alerts), [("at_risk", at(114, 8))]);
 
     // A cancel on day 110 arrives after the cursor passed day 120: too late to be placed in
     // time, so the churn is raised when it is noticed.
-    assert!(!timeline.record(&account(at(110, 0), Cancel)));
-    assert_eq!(timeline.next_due(&config), Some(at(120, 0)));
-    timeline.advance("u", at(120, 0), &config, &rules, |a| alerts.push(a));
+    assert!(!user.record(&account(at(110, 0), Cancel)));
+    assert_eq!(user.next_due(&config), Some(at(120, 0)));
+    user.advance(at(120, 0), &config, &rules, |a| alerts.push(a));
     assert_eq!(kinds_and_times(&alerts[1..]), [("churned", at(120, 0))]);
 }
 
@@ -173,12 +173,12 @@ fn the_cooldown_holds_back_a_second_alert_of_a_kind_within_seven_days() {
 #[test]
 fn next_due_is_the_next_change_time_alone_makes() {
     let config = SignalConfig::default();
-    let mut timeline = StageTimeline::default();
-    timeline.record(&view(at(100, 8)));
-    assert_eq!(timeline.next_due(&config), Some(at(100, 8)));
-    timeline.advance("u", at(100, 9), &config, &AlertRules::default(), |_| {});
+    let mut user = Followed::default();
+    user.record(&view(at(100, 8)));
+    assert_eq!(user.next_due(&config), Some(at(100, 8)));
+    user.advance(at(100, 9), &config, &AlertRules::default(), |_| {});
     // new until the midnight starting day 107.
-    assert_eq!(timeline.next_due(&config), Some(at(107, 0)));
+    assert_eq!(user.next_due(&config), Some(at(107, 0)));
 }
 
 /// Every instant where the stage may change: the events, the inactivity thresholds after each
@@ -258,9 +258,12 @@ proptest! {
 }
 
 /// The timeline's state as stored: the `profile_state` blob's part for it.
-fn stored(timeline: &StageTimeline) -> Vec<u8> {
+fn stored(user: &Followed) -> Vec<u8> {
     let mut blob = Vec::new();
-    timeline.encode(&mut crate::state::codec::Writer::new(&mut blob));
+    if let Some(state) = &user.state {
+        let mut w = crate::state::codec::Writer::new(&mut blob);
+        user.timeline.encode(state, &mut w);
+    }
     blob
 }
 
@@ -287,12 +290,14 @@ fn config() -> impl Strategy<Value = SignalConfig> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
-    /// `advance` and `next_due` skip the instants that cannot move the stage and slide the
-    /// windows over the candidates of a change; the reference settles every instant and sums
-    /// the windows at every candidate. Fed the same events with the same decision points
+    /// `advance` and `next_due` skip the instants that cannot move the stage, slide the
+    /// windows over the candidates of a change and read the profile state where it is the
+    /// history; the reference settles every instant, sums the windows at every candidate and
+    /// decides from a copy of the history. Fed the same events with the same decision points
     /// (ascending, at random places in the arrival order, so that some events come after their
     /// time is decided), both raise the same alerts in the same order, give the same next due
-    /// time and store the same timeline, after every step.
+    /// time and store the same timeline, after every step. Some users have events in their
+    /// state from before their timeline began.
     #[test]
     fn the_fast_paths_decide_exactly_what_the_reference_decides(
         events in prop_oneof![arbitrary::events(150, 1..40), arbitrary::events(40, 1..80)],
@@ -302,9 +307,12 @@ proptest! {
         ),
         config in prop_oneof![Just(SignalConfig::default()), config()],
         cooldown_days in 0..10u32,
+        before_alerts in prop_oneof![3 => Just(0usize), 1 => 1..5usize],
     ) {
         let rules = AlertRules { cooldown_days };
         let first = events.iter().map(|e| e.ts).min().unwrap();
+        let before_alerts = before_alerts.min(events.len() - 1);
+        let (before_alerts, events) = events.split_at(before_alerts);
         let mut stops: Vec<(usize, EventTime)> = stops
             .iter()
             .map(|(place, offset)| {
@@ -323,7 +331,8 @@ proptest! {
         let end = EventTime::from_millis(first.millis() + 200 * DAY);
         stops.push((events.len(), end));
 
-        let (mut fast, mut reference) = (StageTimeline::default(), StageTimeline::default());
+        let mut fast = Followed::begun_after(before_alerts);
+        let mut reference = fast.clone();
         let mut recorded = 0;
         for &(place, at) in &stops {
             for event in &events[recorded..place] {
@@ -331,11 +340,12 @@ proptest! {
             }
             recorded = recorded.max(place);
             let (mut by_fast, mut by_reference) = (Vec::new(), Vec::new());
-            fast.advance("u", at, &config, &rules, |a| by_fast.push(a));
-            reference.advance_reference("u", at, &config, &rules, |a| by_reference.push(a));
+            fast.advance_by(false, at, &config, &rules, |a| by_fast.push(a));
+            reference.advance_by(true, at, &config, &rules, |a| by_reference.push(a));
             prop_assert_eq!(by_fast, by_reference);
-            prop_assert_eq!(fast.next_due(&config), reference.next_due_reference(&config));
+            prop_assert_eq!(fast.next_due_by(false, &config), reference.next_due_by(true, &config));
             prop_assert_eq!(stored(&fast), stored(&reference));
+            prop_assert_eq!(&fast.timeline, &reference.timeline);
         }
     }
 }

@@ -108,14 +108,20 @@ impl ProfileState {
         }
     }
 
-    /// The fields the churn columns are computed from.
-    pub(super) fn lifecycle(&self) -> Lifecycle<'_> {
+    /// The fields the churn columns are computed from (and the alert timeline's stage, which
+    /// reads them from here while it has no events pending).
+    pub(crate) fn lifecycle(&self) -> Lifecycle<'_> {
         Lifecycle {
             first_seen: self.first_seen,
             last_active: self.last_active.get(),
             last_churn: self.last_churn.get(),
             days: &self.days,
         }
+    }
+
+    /// Chat messages from the user, which activation counts.
+    pub(crate) fn messages_sent(&self) -> u64 {
+        self.chat_totals().messages_sent
     }
 
     pub(super) fn reactivated_at(&self, config: &SignalConfig) -> Option<EventTime> {

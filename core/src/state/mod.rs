@@ -9,7 +9,7 @@
 //!
 //! - [`ProfileState::apply`] is the per-event hot path: a few comparisons and additions in
 //!   place, no allocation except for a user's first message or order, a new day after the
-//!   first, or a new category.
+//!   first, or a new category after the first.
 //! - [`ProfileState::evaluate`] computes the [`Profile`] row at a watermark (`evaluate.rs`);
 //!   [`ProfileState::next_change`] says when that row will next change (`deadline.rs`), which
 //!   is what the timer sweep keys users by.

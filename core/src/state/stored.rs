@@ -12,9 +12,12 @@
 //!
 //! Layout: a version byte (2), the length of the profile state's blob and the blob, the
 //! applied offsets and the partition's progress (each a count, then per topic its name and a
-//! zigzag varint), a flag byte and the timeline. A blob that starts with the profile state's own version byte (1) is read as a
-//! state alone, with nothing applied and no timeline: what versions before the applied offsets
-//! wrote.
+//! zigzag varint), a byte saying whether and in which layout the timeline follows (0 none; 2
+//! the current one, which stores a copy of the history only where the timeline keeps one; 1
+//! the first, which always did, still read), and the timeline. The timeline is read with the
+//! state, which it reads in place of a copy. A blob that starts with the profile state's own
+//! version byte (1) is read as a state alone, with nothing applied and no timeline: what
+//! versions before the applied offsets wrote.
 
 use super::codec::{invalid, Reader, StateDecodeError, Writer};
 use super::ProfileState;
@@ -23,6 +26,10 @@ use crate::alerts::StageTimeline;
 /// The version byte of a stored user; 1 is a bare [`ProfileState`] blob.
 const VERSION: u8 = 2;
 const BARE_STATE: u8 = 1;
+/// The byte before a timeline in its current layout; `TIMELINE_VERSION_2` before one as
+/// version 2 first wrote it (a copy of the history always), still read.
+const TIMELINE: u8 = 2;
+const TIMELINE_VERSION_2: u8 = 1;
 
 /// One user as `profile_state` holds them, the topic names borrowed from the blob (a restore
 /// decodes millions of these, and only looks the names up).
@@ -64,8 +71,8 @@ impl<'a> StoredUser<'a> {
         match timeline {
             None => w.u8(0),
             Some(timeline) => {
-                w.u8(1);
-                timeline.encode(&mut w);
+                w.u8(TIMELINE);
+                timeline.encode(state, &mut w);
             }
         }
     }
@@ -99,8 +106,9 @@ impl<'a> StoredUser<'a> {
         let partition_latest = by_topic(&mut r, "partition latest")?;
         let timeline = match r.u8("timeline flag")? {
             0 => None,
-            1 => Some(StageTimeline::decode(&mut r)?),
-            _ => return Err(invalid("timeline flag", "neither 0 nor 1")),
+            TIMELINE => Some(StageTimeline::decode(&mut r, &state)?),
+            TIMELINE_VERSION_2 => Some(StageTimeline::decode_version_2(&mut r, &state)?),
+            _ => return Err(invalid("timeline flag", "neither 0, 1 nor 2")),
         };
         r.finish()?;
         Ok(StoredUser {
@@ -131,9 +139,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::alerts::{Alert, AlertRules};
+    use crate::alerts::AlertRules;
     use crate::signals::SignalConfig;
-    use crate::testing::{arbitrary, state_of, DAY};
+    use crate::testing::{arbitrary, at, state_of, view, Followed, DAY};
     use crate::time::EventTime;
 
     fn pairs<'a>(values: &[(&'a str, i64)]) -> Vec<(&'a str, Option<i64>)> {
@@ -171,47 +179,105 @@ mod tests {
         #[test]
         fn a_restored_user_carries_on_as_if_never_stored(
             events in arbitrary::events(120, 1..30),
-            split in 0usize..30,
+            split in 1usize..30,
+            middle in 0..80 * DAY,
             offsets in proptest::collection::vec(("[a-z.]{1,12}", 0i64..1 << 40), 0..4),
         ) {
             let (config, rules) = (SignalConfig::default(), AlertRules::default());
             let split = split.min(events.len());
             let first = events.iter().map(|e| e.ts).min().unwrap();
-            let middle = EventTime::from_millis(first.millis() + 40 * DAY);
+            let middle = EventTime::from_millis(first.millis() + middle);
             let end = EventTime::from_millis(first.millis() + 200 * DAY);
-            let run = |timeline: &mut StageTimeline, to, alerts: &mut Vec<Alert>| {
-                timeline.advance("u", to, &config, &rules, |a| alerts.push(a));
-            };
 
-            let mut whole = StageTimeline::default();
+            let mut whole = Followed::default();
             let mut expected = Vec::new();
             for event in &events[..split] {
                 whole.record(event);
             }
-            run(&mut whole, middle, &mut expected);
+            whole.advance(middle, &config, &rules, |a| expected.push(a));
             let user = StoredUser {
-                state: state_of(&events),
+                state: whole.state.clone().unwrap(),
                 applied: offsets.iter().map(|(t, o)| (t.as_str(), *o)).collect(),
                 partition_latest: offsets.iter().map(|(t, o)| (t.as_str(), o * 3)).collect(),
-                timeline: Some(whole.clone()),
+                timeline: Some(whole.timeline.clone()),
             };
             let blob = encode(&user);
             let restored = StoredUser::decode(&blob).unwrap();
             prop_assert_eq!(&restored, &user);
 
-            let mut resumed = restored.timeline.unwrap();
+            let mut resumed = Followed {
+                state: Some(restored.state),
+                timeline: restored.timeline.unwrap(),
+            };
             let mut alerts = expected.clone();
             for event in &events[split..] {
                 whole.record(event);
                 resumed.record(event);
             }
-            run(&mut whole, end, &mut expected);
-            run(&mut resumed, end, &mut alerts);
+            whole.advance(end, &config, &rules, |a| expected.push(a));
+            resumed.advance(end, &config, &rules, |a| alerts.push(a));
             prop_assert_eq!(alerts, expected);
 
             for len in 0..blob.len() {
                 prop_assert!(StoredUser::decode(&blob[..len]).is_err());
             }
         }
+    }
+
+    /// A user as version 2 stored them, written by hand from its layout (docs/state.md): a
+    /// view on day 100 decided up to 09:00 (`new`, one active day), and a view on day 101
+    /// pending. The timeline's copy of the history is read back, kept while the view is
+    /// pending, and the user carries on as if never stored.
+    #[test]
+    fn a_timeline_stored_by_version_2_restores_and_carries_on() {
+        let (config, rules) = (SignalConfig::default(), AlertRules::default());
+        let (first, second) = (view(at(100, 8)), view(at(101, 8)));
+        let mut whole = Followed::default();
+        let mut expected = Vec::new();
+        whole.record(&first);
+        whole.advance(at(100, 9), &config, &rules, |a| expected.push(a));
+        whole.record(&second);
+        let state = whole.state.clone().unwrap();
+
+        let mut blob = Vec::new();
+        let mut profile = Vec::new();
+        state.encode(&mut profile);
+        let mut w = Writer::new(&mut blob);
+        w.u8(2);
+        w.varint(profile.len() as u128);
+        w.bytes(&profile);
+        w.varint(0);
+        w.varint(0);
+        w.u8(1); // a timeline, in version 2's layout
+        w.u8(0b011); // history and cursor
+        w.signed(at(100, 9).millis());
+        w.signed(first.ts.millis()); // history: first_seen
+        w.u8(0b001); // last_active
+        w.varint(0); // last_active after first_seen
+        w.u8(crate::signals::LifecycleStage::New as u8);
+        w.varint(0); // messages_sent
+        state_of(std::slice::from_ref(&first))
+            .days
+            .encode(first.ts, &mut w);
+        w.varint(1); // pending: the second view, user-initiated
+        w.signed(second.ts.millis());
+        w.u8(1);
+        w.u8(0); // nothing fired
+
+        let restored = StoredUser::decode(&blob).unwrap();
+        let mut resumed = Followed {
+            state: Some(restored.state),
+            timeline: restored.timeline.unwrap(),
+        };
+        assert_eq!(resumed.next_due(&config), whole.next_due(&config));
+        let mut alerts = expected.clone();
+        whole.advance(at(300, 0), &config, &rules, |a| expected.push(a));
+        resumed.advance(at(300, 0), &config, &rules, |a| alerts.push(a));
+        assert_eq!(alerts.len(), 3, "at_risk, dormant, churned");
+        assert_eq!(alerts, expected);
+        assert_eq!(
+            resumed, whole,
+            "the copy is the state's once nothing is pending"
+        );
     }
 }

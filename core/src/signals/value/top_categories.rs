@@ -26,6 +26,8 @@
 //! [`Name`]), and a user's entry holds an 8-byte pointer to it, so an entry is 16 bytes with no
 //! allocation of its own. The blob still writes the names.
 
+mod entries;
+
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -35,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::state::codec::{invalid, Reader, StateDecodeError, Writer};
 use crate::time::{EventTime, MILLIS_PER_DAY};
+use entries::Entries;
 
 /// `[signals.top_categories]`; defaults from docs/signals.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,14 +152,14 @@ pub(crate) struct CategoryWeights {
     /// ⌊ts / half-life⌋ of the latest category-bearing event: the weights are relative to the
     /// start of this half-life period.
     period: i64,
-    /// At most `max_tracked`, sorted by name (for lookup without allocating); a boxed slice,
-    /// exactly as long as the categories it holds.
-    entries: Box<[Weighted]>,
+    /// At most `max_tracked`, sorted by name (for lookup without allocating); the first
+    /// inline, more in an allocation exactly as long as the categories it holds.
+    entries: Entries,
 }
 
 impl CategoryWeights {
     /// Adds `base` · 2^((ts − reference) / half-life) to `name`'s weight. Allocates only when
-    /// the category is new to the user.
+    /// the category is new to the user and not their first.
     pub(crate) fn add(
         &mut self,
         name: &str,
@@ -170,7 +173,7 @@ impl CategoryWeights {
             self.period = period;
         } else if period > self.period {
             let scale = power_of_two(self.period.saturating_sub(period));
-            for entry in &mut self.entries {
+            for entry in self.entries.iter_mut() {
                 entry.weight *= scale;
             }
             self.period = period;
@@ -180,18 +183,13 @@ impl CategoryWeights {
 
         match self.entries.binary_search_by(|e| e.name.as_str().cmp(name)) {
             Ok(at) => self.entries[at].weight += weight,
-            Err(at) if self.entries.len() < config.max_tracked => {
-                let mut entries = std::mem::take(&mut self.entries).into_vec();
-                entries.reserve_exact(1);
-                entries.insert(
-                    at,
-                    Weighted {
-                        name: Name::intern(name),
-                        weight,
-                    },
-                );
-                self.entries = entries.into_boxed_slice();
-            }
+            Err(at) if self.entries.len() < config.max_tracked => self.entries.insert(
+                at,
+                Weighted {
+                    name: Name::intern(name),
+                    weight,
+                },
+            ),
             Err(_) => self.replace_last_ranked(name, weight),
         }
     }
@@ -248,13 +246,13 @@ impl CategoryWeights {
     /// Heap bytes this user holds: the entries. The interned names are shared by every user
     /// and not counted.
     pub(crate) fn heap_bytes(&self) -> usize {
-        size_of_val::<[Weighted]>(&self.entries)
+        self.entries.heap_bytes()
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
         w.signed(self.period);
         w.varint(self.entries.len() as u128);
-        for entry in &self.entries {
+        for entry in self.entries.iter() {
             w.str(entry.name.as_str());
             w.f64(entry.weight);
         }
@@ -280,7 +278,7 @@ impl CategoryWeights {
         }
         Ok(CategoryWeights {
             period,
-            entries: entries.into_boxed_slice(),
+            entries: Entries::from_sorted(entries),
         })
     }
 }
