@@ -227,10 +227,14 @@ fn one_event_each(
     let mut event = first.clone();
     for (offset, id) in (0..).zip(ids) {
         event.user_id = Cow::Borrowed(id);
-        shard.apply(0, offset, &event, config);
+        shard
+            .apply(0, offset, &event, config)
+            .expect("nothing restored to decode");
     }
     let watermark = first.ts;
-    shard.decide_alerts(Some(watermark), config, &AlertRules::default(), drop);
+    shard
+        .decide_alerts(Some(watermark), config, &AlertRules::default(), drop)
+        .expect("nothing restored to decode");
     shard.drain(watermark, common::LATENESS_MS, config, drop);
     report(what, shard.users(), before, resident_before);
     shard

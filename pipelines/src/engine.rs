@@ -10,13 +10,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
-use std::panic;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portrait_connectors::clickhouse::{
     AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, ProfileRow, SinkBatch, StateRow,
-    StoredState,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{
@@ -27,12 +25,12 @@ use portrait_core::alerts::{Alert, AlertRules};
 use portrait_core::event::{decode, DecodeLimits};
 use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
-use tokio::task::JoinSet;
 
 use crate::alerts::{AlertSinks, AlertsConfig};
 use crate::archive::EventArchive;
 use crate::config::PipelineConfig;
 use crate::metrics;
+use crate::restore::{Restore, Restored};
 use crate::retry::{retry, retry_unless};
 use crate::shard::Shard;
 use crate::{PipelineError, RunSummary};
@@ -77,7 +75,7 @@ pub async fn run(
                 let partitions = batch.iter().map(|record| record.partition);
                 engine.restore(partitions, "took the partition on").await?;
                 for record in batch.iter() {
-                    engine.process(record);
+                    engine.process(record)?;
                 }
                 engine.archive_if_full().await;
                 batch.len()
@@ -93,7 +91,7 @@ pub async fn run(
         idle = received == 0;
         engine.advance_watermark(idle && !options.until_end);
         if engine.flush_due() {
-            engine.flush(&source, false).await;
+            engine.flush(&source, false).await?;
         }
     }
     if let Some(ends) = ends.as_ref().filter(|_| end_of_input) {
@@ -106,7 +104,7 @@ pub async fn run(
             .await?;
         engine.advance_watermark(false);
     }
-    engine.flush(&source, end_of_input).await;
+    engine.flush(&source, end_of_input).await?;
     engine.summary.users = engine.shards.values().map(Shard::users).sum();
     source.close().await;
     Ok(engine.summary)
@@ -270,10 +268,12 @@ impl Engine {
     /// each. A ClickHouse outage is waited out; a stored state that cannot be read stops the
     /// pipeline.
     ///
-    /// The partitions are read at once, and each one's shard is built on a blocking thread as
-    /// soon as its rows are in (docs/pipeline.md, "Restoring a partition"): ClickHouse answers
-    /// each read on one thread, and the rebuild is CPU work, so one partition after another
-    /// would leave a core idle through most of a restore.
+    /// The partitions are read at once, each rebuilt on a blocking thread as its rows arrive
+    /// (`restore.rs`; docs/pipeline.md, "Restoring a partition"). Their outcomes are taken in
+    /// partition order, so that the first partition with an unreadable state is the one
+    /// reported, whichever thread finished first. The stored states of forgotten users
+    /// (written in the race described at `learn_tombstones`) are not restored, and deleted
+    /// once more.
     async fn restore(
         &mut self,
         partitions: impl Iterator<Item = i32>,
@@ -288,73 +288,36 @@ impl Engine {
         new.sort_unstable();
         new.dedup();
         let started = Instant::now();
-        let mut reads = JoinSet::new();
-        for &partition in &new {
-            let sink = self.sink.clone();
-            let number = u32::try_from(partition).expect("Kafka partitions are not negative");
-            reads.spawn(async move {
-                let stored = retry("reading stored states", || sink.read_states(number)).await;
-                (partition, stored)
-            });
-        }
-        let mut builds = JoinSet::new();
-        while let Some(read) = reads.join_next().await {
-            let (partition, stored) =
-                read.unwrap_or_else(|failed| panic::resume_unwind(failed.into_panic()));
-            let stored = self.drop_forgotten(partition, stored).await;
-            let mut shard = Shard::new(self.topics.clone());
-            if self.alerts.enabled() {
-                shard = shard.with_alerts();
+        let restore = Restore {
+            sink: self.sink.clone(),
+            topics: Arc::clone(&self.topics),
+            signals: self.signals.clone(),
+            alerts: self.alerts.enabled(),
+            forgotten: self.forgotten.clone(),
+        };
+        for (partition, restored) in restore.partitions(&new).await {
+            let Restored {
+                shard,
+                evaluated_at,
+                strays,
+            } = restored?;
+            if !strays.is_empty() {
+                tracing::warn!(
+                    partition,
+                    users = strays.len(),
+                    "found forgotten users' states; deleting them"
+                );
+                self.purge(&strays).await;
             }
-            let signals = self.signals.clone();
-            builds.spawn_blocking(move || {
-                let users = stored.len();
-                let restored = shard.restore(stored, &signals);
-                (partition, users, shard, restored)
-            });
-        }
-        let mut built = Vec::with_capacity(new.len());
-        while let Some(build) = builds.join_next().await {
-            built.push(build.unwrap_or_else(|failed| panic::resume_unwind(failed.into_panic())));
-        }
-        // In partition order, so that the first partition with an unreadable state is the one
-        // reported, whichever thread finished first.
-        built.sort_unstable_by_key(|&(partition, ..)| partition);
-        for (partition, users, shard, restored) in built {
-            let evaluated_at =
-                restored.map_err(|source| PipelineError::Restore { partition, source })?;
             // The watermark never goes back, not even across a restart.
             self.watermark = self.watermark.max(evaluated_at);
+            let users = shard.users();
             self.summary.restored += users;
             tracing::info!(partition, stored_users = users, "{why}");
             self.shards.insert(partition, shard);
         }
         self.summary.restore_time += started.elapsed();
         Ok(())
-    }
-
-    /// `stored` without the states of forgotten users: rows written in the race described at
-    /// `learn_tombstones`, which are not restored, and deleted once more.
-    async fn drop_forgotten(
-        &self,
-        partition: i32,
-        mut stored: Vec<StoredState>,
-    ) -> Vec<StoredState> {
-        let strays: Vec<String> = stored
-            .iter()
-            .filter(|row| self.is_forgotten(row.user_id.as_bytes()))
-            .map(|row| row.user_id.clone())
-            .collect();
-        if !strays.is_empty() {
-            stored.retain(|row| !self.is_forgotten(row.user_id.as_bytes()));
-            tracing::warn!(
-                partition,
-                users = strays.len(),
-                "found forgotten users' states; deleting them"
-            );
-            self.purge(&strays).await;
-        }
-        stored
     }
 
     /// Whether a bounded run is complete: every partition processed up to the end seen at
@@ -392,7 +355,10 @@ impl Engine {
         } else {
             let limit = Duration::from_millis(self.pipeline.revoke_flush_timeout_ms);
             match tokio::time::timeout(limit, self.flush(source, false)).await {
-                Ok(()) => self.give_up(&revoked.partitions),
+                Ok(flushed) => {
+                    flushed?;
+                    self.give_up(&revoked.partitions);
+                }
                 Err(_elapsed) => {
                     tracing::warn!(
                         ?limit,
@@ -444,12 +410,13 @@ impl Engine {
     }
 
     /// One message: decoded and applied to its user's state, or set aside as a dead letter.
-    fn process(&mut self, record: Record<'_>) {
+    /// Fails only when applying it decodes a restored user whose stored state cannot be read.
+    fn process(&mut self, record: Record<'_>) -> Result<(), PipelineError> {
         self.processed
             .processed(record.topic, record.partition, record.offset);
         if record.key.is_some_and(|key| self.is_forgotten(key)) {
             self.summary.forgotten += 1;
-            return;
+            return Ok(());
         }
         let payload = record.payload.unwrap_or_default();
         let rejection = match decode(payload, &self.limits) {
@@ -459,23 +426,29 @@ impl Engine {
                     .shards
                     .get_mut(&record.partition)
                     .expect("restore() made a shard for every partition of the batch");
-                if !shard.apply(topic, record.offset, &event, &self.signals) {
+                let applied = shard
+                    .apply(topic, record.offset, &event, &self.signals)
+                    .map_err(|source| PipelineError::Restore {
+                        partition: record.partition,
+                        source,
+                    })?;
+                if !applied {
                     // Archived before the state that holds it was stored (see `flush`).
                     self.summary.replayed += 1;
-                    return;
+                    return Ok(());
                 }
                 if let Some(archive) = &mut self.archive {
                     archive.push(topic, record.partition, record.offset, &event);
                 }
                 self.summary.events += 1;
                 self.summary.events_by_type[event.event_type() as usize] += 1;
-                return;
+                return Ok(());
             }
             // Keyed by someone else, but a forgotten user's all the same: not kept, not even as
             // a dead letter.
             Ok(event) if self.is_forgotten(event.user_id.as_bytes()) => {
                 self.summary.forgotten += 1;
-                return;
+                return Ok(());
             }
             Ok(event) => (
                 "key_mismatch",
@@ -498,6 +471,7 @@ impl Engine {
             detail: rejection.1,
             received_at_ms: wall_clock_ms(),
         });
+        Ok(())
     }
 
     /// Writes the event archive once it holds [`ARCHIVE_CHUNK`] events, so that its memory
@@ -584,8 +558,9 @@ impl Engine {
     /// Sweeps due deadlines, decides the alerts that are due, writes every changed profile,
     /// state, alert and dead letter, and only then commits the offsets processed so far. Sink
     /// failures are retried with backoff for as long as they last: consumption waits
-    /// meanwhile, so memory stays bounded.
-    async fn flush(&mut self, source: &Source, end_of_input: bool) {
+    /// meanwhile, so memory stays bounded. Fails only when a restored user due for a deadline
+    /// or an alert has a stored state that cannot be read.
+    async fn flush(&mut self, source: &Source, end_of_input: bool) -> Result<(), PipelineError> {
         self.last_flush = Instant::now();
         let started = Instant::now();
         self.learn_tombstones().await;
@@ -598,10 +573,13 @@ impl Engine {
                 .map(|shard| self.alert_decision(shard, watermark, end_of_input))
                 .collect();
             for ((&partition, shard), decision) in self.shards.iter_mut().zip(decisions) {
-                self.summary.swept += shard.sweep(watermark);
-                shard.decide_alerts(decision, &self.signals, &self.alert_rules, |alert| {
-                    alerts.push(alert);
-                });
+                let unreadable = |source| PipelineError::Restore { partition, source };
+                self.summary.swept += shard.sweep(watermark).map_err(unreadable)?;
+                shard
+                    .decide_alerts(decision, &self.signals, &self.alert_rules, |alert| {
+                        alerts.push(alert);
+                    })
+                    .map_err(unreadable)?;
                 shard.drain(
                     watermark,
                     self.pipeline.lateness_ms,
@@ -617,7 +595,7 @@ impl Engine {
             && self.dead_letters.is_empty()
             && self.processed == self.committed
         {
-            return;
+            return Ok(());
         }
         // The events the states to be stored hold are archived first: a restart skips the
         // events a restored state already has, so they must be in the archive by then.
@@ -634,6 +612,7 @@ impl Engine {
                 state,
                 user.version,
                 updated_at,
+                user.deadlines,
             ));
         }
         for (_, user) in &changed {
@@ -698,6 +677,7 @@ impl Engine {
             watermark = ?self.watermark,
             "flushed and committed"
         );
+        Ok(())
     }
 }
 

@@ -8,8 +8,9 @@
 //!                      └─ bad input ─► dead letters
 //! ```
 //!
-//! [`run`] owns the loop (`engine.rs`); a [`shard`] holds the users of one source partition;
-//! the [`deadlines`] index lets the sweep visit only users whose profile changes with time.
+//! [`run`] owns the loop (`engine.rs`); a [`shard`] holds the users of one source partition,
+//! rebuilt from `profile_state` when the partition is assigned (`restore.rs`); the
+//! [`deadlines`] index lets the sweep visit only users whose profile changes with time.
 //! Those two are public for the benchmarks (`benches/` of the `portrait` package), which
 //! measure them in process; the engine is their only other user.
 
@@ -20,6 +21,7 @@ pub mod deadlines;
 mod engine;
 mod metrics;
 mod prefetch;
+mod restore;
 mod retry;
 pub mod shard;
 
@@ -45,6 +47,13 @@ pub enum PipelineError {
     Restore {
         partition: i32,
         source: shard::RestoreError,
+    },
+    #[error(
+        "cannot restore partition {partition}: ClickHouse's answer is not profile_state's rows"
+    )]
+    StateRows {
+        partition: i32,
+        source: portrait_connectors::clickhouse::StateRowsError,
     },
     #[error(
         "ClickHouse at {url} is not ready for database {database} (did `portrait migrate` run?)"
