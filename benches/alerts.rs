@@ -86,14 +86,18 @@ fn replay_shard(
     for (n, message) in messages.iter().enumerate() {
         let event = decode(&message.payload, &limits).expect("generated events are valid");
         latest = latest.max(event.ts.millis());
-        shard.apply(0, n as i64, &event, config);
+        shard
+            .apply(0, n as i64, &event, config)
+            .expect("nothing restored to decode");
         if (n + 1) % common::FLUSH_EVERY == 0 || n + 1 == messages.len() {
             let watermark = EventTime::from_millis(latest - common::LATENESS_MS);
-            shard.sweep(watermark);
-            shard.decide_alerts(Some(watermark), config, rules, |alert| {
-                black_box(alert);
-                alerts += 1;
-            });
+            shard.sweep(watermark).expect("nothing restored to decode");
+            shard
+                .decide_alerts(Some(watermark), config, rules, |alert| {
+                    black_box(alert);
+                    alerts += 1;
+                })
+                .expect("nothing restored to decode");
             shard.drain(watermark, common::LATENESS_MS, config, |changed| {
                 black_box(changed);
             });

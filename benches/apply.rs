@@ -84,7 +84,9 @@ fn core(c: &mut Criterion) {
         b.iter(|| {
             for &event in &recent {
                 offset += 1;
-                shard.apply(0, offset, black_box(event), &config);
+                shard
+                    .apply(0, offset, black_box(event), &config)
+                    .expect("nothing restored to decode");
             }
         });
     });
@@ -93,7 +95,9 @@ fn core(c: &mut Criterion) {
             for &payload in &recent_payloads {
                 let event = decode(black_box(payload), &limits).expect("valid");
                 offset += 1;
-                shard.apply(0, offset, &event, &config);
+                shard
+                    .apply(0, offset, &event, &config)
+                    .expect("nothing restored to decode");
             }
         });
     });

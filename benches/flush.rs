@@ -16,8 +16,10 @@ use std::net::{TcpListener, TcpStream};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use portrait_connectors::clickhouse::{
-    ClickHouseConfig, ClickHouseSink, ProfileRow, SinkBatch, StateRow,
+    ClickHouseConfig, ClickHouseSink, ProfileRow, SinkBatch, StateRow, StoredDeadlines,
 };
+use portrait_core::state::deadlines_fingerprint;
+use portrait_core::time::EventTime;
 use portrait_core::{Profile, SignalConfig};
 
 fn flush(c: &mut Criterion) {
@@ -67,7 +69,12 @@ fn flush(c: &mut Criterion) {
         .map(|(id, state)| {
             let mut blob = Vec::new();
             state.encode(&mut blob);
-            StateRow::new(0, id, blob, 1, updated_at)
+            let deadlines = StoredDeadlines {
+                next_change_ms: state.next_change(watermark, &config).map(EventTime::millis),
+                alert_due_ms: None,
+                fingerprint: deadlines_fingerprint(&config),
+            };
+            StateRow::new(0, id, blob, 1, updated_at, deadlines)
         })
         .collect();
     let batch = SinkBatch {

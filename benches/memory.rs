@@ -229,16 +229,22 @@ fn one_event_each(
     let mut event = first.clone();
     for (offset, id) in (0..).zip(ids) {
         event.user_id = Cow::Borrowed(id);
-        shard.apply(0, offset, &event, config);
+        shard
+            .apply(0, offset, &event, config)
+            .expect("nothing restored to decode");
     }
     let watermark = first.ts;
-    shard.decide_alerts(Some(watermark), config, &AlertRules::default(), drop);
+    shard
+        .decide_alerts(Some(watermark), config, &AlertRules::default(), drop)
+        .expect("nothing restored to decode");
     shard.drain(watermark, common::LATENESS_MS, config, drop);
     report(what, shard.users(), before, resident_before);
     // The first sweep and the next decision file every user in the deadline indexes' ring
     // or overflow (until then they keep only each slot's deadline), as in a running shard.
-    shard.sweep(watermark);
-    shard.decide_alerts(Some(watermark), config, &AlertRules::default(), drop);
+    shard.sweep(watermark).expect("nothing restored to decode");
+    shard
+        .decide_alerts(Some(watermark), config, &AlertRules::default(), drop)
+        .expect("nothing restored to decode");
     report(
         &format!("{what}_indexed"),
         shard.users(),

@@ -2,12 +2,15 @@
 //!
 //! - `restore/decode_state`: `ProfileState::decode` of one user's blob, alone.
 //! - `restore/shard`: the whole of `Shard::restore` (alerts on, as by default) for one
-//!   partition's rows: decode each user's blob (state, applied offsets, progress, alert
-//!   timeline), index the user, compute their next deadline and alert due time and file both,
-//!   then the first sweep at the restored watermark, which is where the deadline index files
-//!   what a restore gave it (`pipelines/src/deadlines.rs`). The rows are those the flushes
-//!   of a replay of the data set left in `profile_state` (each user's latest), copied under
+//!   partition's rows: read the partition's progress from each user's blob, index the user
+//!   with the blob left encoded, file the stored next deadline and alert due time, then the
+//!   first sweep at the restored watermark, which is where the deadline index files what a
+//!   restore gave it (`pipelines/src/deadlines.rs`). The rows are those the flushes of a
+//!   replay of the data set left in `profile_state` (each user's latest), copied under
 //!   [`COPIES`] sets of ids so that the shard outgrows the caches as a real partition does.
+//! - `restore/shard_decoding`: the same rows as written before `profile_state` stored the
+//!   deadlines (fingerprint 0), so that each blob is decoded (state, applied offsets, alert
+//!   timeline) and both deadlines computed: what `restore/shard` measured before.
 //!
 //! Issue 8's target is 1 M users per second; reading the rows from ClickHouse is not included.
 
@@ -16,7 +19,7 @@ mod common;
 use std::collections::HashMap;
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use portrait_connectors::clickhouse::StoredState;
 use portrait_core::alerts::AlertRules;
 use portrait_core::event::{decode, DecodeLimits};
@@ -52,21 +55,28 @@ fn restore(c: &mut Criterion) {
         });
     });
     group.throughput(Throughput::Elements(rows.len() as u64));
-    group.bench_function("shard", |b| {
-        b.iter_batched(
-            || rows.clone(),
-            |rows| {
-                let mut shard = Shard::new(common::topics()).with_alerts();
-                let watermark = shard
-                    .restore(rows, &config)
-                    .expect("valid rows")
-                    .expect("rows were restored");
-                shard.sweep(watermark);
+    // As written before `profile_state` stored deadlines: every user is decoded.
+    let without_deadlines: Vec<StoredState> = rows
+        .iter()
+        .map(|row| StoredState {
+            deadlines_fingerprint: 0,
+            ..row.clone()
+        })
+        .collect();
+    for (name, rows) in [("shard", &rows), ("shard_decoding", &without_deadlines)] {
+        group.bench_function(name, |b| {
+            b.iter_with_large_drop(|| {
+                let (mut shard, watermark) = Shard::new(common::topics())
+                    .with_alerts()
+                    .restore(rows.iter().map(StoredState::as_ref), &config)
+                    .expect("valid rows");
                 shard
-            },
-            BatchSize::PerIteration,
-        );
-    });
+                    .sweep(watermark.expect("rows were restored"))
+                    .expect("valid rows");
+                shard
+            });
+        });
+    }
     group.finish();
 }
 
@@ -83,12 +93,16 @@ fn stored_rows(dataset: &portrait_generator::Dataset, config: &SignalConfig) -> 
     for (n, message) in messages.iter().enumerate() {
         let event = decode(&message.payload, &limits).expect("generated events are valid");
         latest = latest.max(event.ts.millis());
-        shard.apply(0, n as i64, &event, config);
+        shard
+            .apply(0, n as i64, &event, config)
+            .expect("nothing restored to decode");
         if (n + 1) % common::FLUSH_EVERY == 0 || n + 1 == messages.len() {
             let watermark = EventTime::from_millis(latest - common::LATENESS_MS);
             let updated_at = u32::try_from(watermark.millis() / 1000).expect("a 2020s time");
-            shard.sweep(watermark);
-            shard.decide_alerts(Some(watermark), config, &rules, |_| {});
+            shard.sweep(watermark).expect("nothing restored to decode");
+            shard
+                .decide_alerts(Some(watermark), config, &rules, |_| {})
+                .expect("nothing restored to decode");
             shard.drain(watermark, common::LATENESS_MS, config, |changed| {
                 let user_id = changed.profile.user_id.clone();
                 let row = StoredState {
@@ -96,6 +110,9 @@ fn stored_rows(dataset: &portrait_generator::Dataset, config: &SignalConfig) -> 
                     state: changed.state,
                     version: changed.version,
                     updated_at,
+                    next_change_ms: changed.deadlines.next_change_ms,
+                    alert_due_ms: changed.deadlines.alert_due_ms,
+                    deadlines_fingerprint: changed.deadlines.fingerprint,
                 };
                 latest_rows.insert(user_id, row);
             });

@@ -122,7 +122,9 @@ impl Fleet {
         for slot in 0..users {
             event.user_id = Cow::Owned(format!("u{slot:08}"));
             event.ts = EventTime::from_millis(DAY_0 + first_deadline(slot, users));
-            shard.apply(0, i64::from(slot), &event, &config);
+            shard
+                .apply(0, i64::from(slot), &event, &config)
+                .expect("nothing restored to decode");
         }
         let watermark = DAY_0 + MILLIS_PER_DAY - 1;
         shard.drain(
@@ -144,7 +146,10 @@ impl Fleet {
     fn flush(&mut self) -> usize {
         self.watermark += STEP_MS;
         let watermark = EventTime::from_millis(self.watermark);
-        let due = self.shard.sweep(watermark);
+        let due = self
+            .shard
+            .sweep(watermark)
+            .expect("nothing restored to decode");
         self.shard
             .drain(watermark, common::LATENESS_MS, &self.config, |changed| {
                 black_box(changed);

@@ -14,7 +14,7 @@ use common::alerts::NEW_YEAR_MS;
 use common::{fresh, kafka_config, on_fresh_database};
 use portrait_connectors::clickhouse::{
     migrate, AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, EventRow, ProfileRow,
-    SinkBatch, SinkError, StateRow, StoredState,
+    SinkBatch, SinkError, StateRow, StateRows, StoredDeadlines, StoredState,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{Admin, DeadLetterProducer, Source};
@@ -273,6 +273,24 @@ async fn the_current_view_shows_every_column_of_the_latest_version() {
     .await;
 }
 
+/// Every row `read_states` gives for `partition`, in the order they came.
+async fn read_states(sink: &ClickHouseSink, partition: u32) -> Vec<StoredState> {
+    let mut chunks = Vec::new();
+    sink.read_states(partition, |chunk| chunks.push(chunk))
+        .await
+        .unwrap_or_else(|err| panic!("read partition {partition}: {err}"));
+    let (mut rows, mut read) = (StateRows::default(), Vec::new());
+    for chunk in &chunks {
+        rows.push(chunk, |row| {
+            read.push(row.to_owned());
+            Ok::<_, std::convert::Infallible>(())
+        })
+        .expect("rows of profile_state");
+    }
+    rows.finish().expect("whole rows");
+    read
+}
+
 #[tokio::test]
 async fn state_blobs_round_trip_byte_for_byte_per_partition() {
     on_fresh_database("sink_states", |config| async move {
@@ -282,12 +300,21 @@ async fn state_blobs_round_trip_byte_for_byte_per_partition() {
         let old_blob = vec![0x01, 0x80, 0xff, 0x00, b'\'', b'\\', 0xc3];
         let new_blob = vec![0x01, 0xfe, 0x00, 0x00, 0x9f, b'\n', 0xf8, 0x7f];
         let other_blob = vec![0x01, 0xc0, 0xaf];
-        let state = |partition, user_id: &str, state: &[u8], version| StateRow {
-            partition,
-            user_id: user_id.to_owned(),
-            state: state.to_vec(),
-            version,
-            updated_at: 1_714_564_800,
+        // Deadlines of every shape: absent, negative, beyond 32 bits, the fingerprint's top bit.
+        let deadlines = |version: u64| StoredDeadlines {
+            next_change_ms: (version != 7).then_some(1_714_600_000_000 + version as i64),
+            alert_due_ms: (version == 2).then_some(-86_400_000),
+            fingerprint: u64::MAX - version,
+        };
+        let state = |partition, user_id: &str, state: &[u8], version| {
+            StateRow::new(
+                partition,
+                user_id,
+                state.to_vec(),
+                version,
+                1_714_564_800_000,
+                deadlines(version),
+            )
         };
 
         let first = [
@@ -312,27 +339,55 @@ async fn state_blobs_round_trip_byte_for_byte_per_partition() {
         )
         .await;
 
-        let mut partition_3 = sink.read_states(3).await.expect("read partition 3");
+        let mut partition_3 = read_states(&sink, 3).await;
         partition_3.sort();
         let stored = |user_id: &str, state: Vec<u8>, version| StoredState {
             user_id: user_id.to_owned(),
             state,
             version,
             updated_at: 1_714_564_800,
+            next_change_ms: deadlines(version).next_change_ms,
+            alert_due_ms: deadlines(version).alert_due_ms,
+            deadlines_fingerprint: deadlines(version).fingerprint,
         };
         assert_eq!(
             partition_3,
             [stored("u-1", new_blob, 2), stored("u-2", Vec::new(), 1)]
         );
-        assert_eq!(
-            sink.read_states(4).await.expect("read partition 4"),
-            [stored("u-9", other_blob, 7)]
-        );
-        assert!(sink
-            .read_states(5)
+        assert_eq!(read_states(&sink, 4).await, [stored("u-9", other_blob, 7)]);
+        assert!(read_states(&sink, 5).await.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_state_row_written_before_the_deadline_columns_reads_without_deadlines() {
+    on_fresh_database("sink_states_old", |config| async move {
+        migrate(&config).await.expect("migrate");
+        // The columns 0002 created, as a binary before 0010 wrote them.
+        config
+            .client()
+            .query(
+                "INSERT INTO profile_state (partition, user_id, state, version, updated_at) \
+                 VALUES (1, 'u-1', 'blob', 3, 1714564800)",
+            )
+            .execute()
             .await
-            .expect("read partition 5")
-            .is_empty());
+            .expect("insert a row of the old columns");
+        let sink = ClickHouseSink::new(&config);
+        let read = read_states(&sink, 1).await;
+        assert_eq!(
+            read,
+            [StoredState {
+                user_id: "u-1".to_owned(),
+                state: b"blob".to_vec(),
+                version: 3,
+                updated_at: 1_714_564_800,
+                next_change_ms: None,
+                alert_due_ms: None,
+                deadlines_fingerprint: 0,
+            }]
+        );
     })
     .await;
 }

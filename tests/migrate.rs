@@ -86,6 +86,9 @@ const PROFILE_STATE_COLUMNS: &[(&str, &str)] = &[
     ("state", "String"),
     ("version", "UInt64"),
     ("updated_at", "DateTime('UTC')"),
+    ("next_change_ms", "Int64"),
+    ("alert_due_ms", "Int64"),
+    ("deadlines_fingerprint", "UInt64"),
 ];
 
 const EVENT_COLUMNS: &[(&str, &str)] = &[

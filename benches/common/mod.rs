@@ -108,10 +108,12 @@ pub fn replay_shard(shard: &mut Shard, messages: &[Message], config: &SignalConf
     for (n, message) in messages.iter().enumerate() {
         let event = decode(&message.payload, &limits).expect("generated events are valid");
         latest = latest.max(event.ts.millis());
-        shard.apply(0, n as i64, &event, config);
+        shard
+            .apply(0, n as i64, &event, config)
+            .expect("nothing restored to decode");
         if (n + 1) % FLUSH_EVERY == 0 || n + 1 == messages.len() {
             let watermark = EventTime::from_millis(latest - LATENESS_MS);
-            shard.sweep(watermark);
+            shard.sweep(watermark).expect("nothing restored to decode");
             shard.drain(watermark, LATENESS_MS, config, |changed| {
                 std::hint::black_box(changed);
             });

@@ -27,6 +27,10 @@ use crate::RunSummary;
 /// The one partition of an embedded run.
 const PARTITION: i32 = 0;
 
+/// Why the profiler cannot fail here: it fails only on a stored state that cannot be read, and
+/// an embedded run starts empty.
+const NOTHING_RESTORED: &str = "an embedded run restores no stored state";
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct EmbeddedOptions {
@@ -106,7 +110,8 @@ pub fn run_embedded(
                 key: None,
                 payload: line.trim_ascii_end(),
             };
-            if let Processed::Rejected(rejection) = profiler.process(&message) {
+            let processed = profiler.process(&message).expect(NOTHING_RESTORED);
+            if let Processed::Rejected(rejection) = processed {
                 profiler.dead_letter(&message, rejection);
             }
             if profiler.dirty() >= options.pipeline.flush_max_dirty {
@@ -128,7 +133,7 @@ fn flush(
     end_of_input: bool,
 ) -> Result<(), EmbeddedError> {
     profiler.advance_watermark(false);
-    let mut collected = profiler.collect(end_of_input);
+    let mut collected = profiler.collect(end_of_input).expect(NOTHING_RESTORED);
     if collected.is_empty() && profiler.dead_letters.is_empty() {
         return Ok(());
     }

@@ -10,24 +10,23 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::panic;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use portrait_connectors::clickhouse::{ClickHouseConfig, ClickHouseSink, StoredState};
+use portrait_connectors::clickhouse::{ClickHouseConfig, ClickHouseSink};
 use portrait_connectors::kafka::{
     check_copartitioned, Admin, DeadLetterProducer, EndOffsets, KafkaConfig, NextOffsets, Record,
     Revoked, Source, SourceError,
 };
 use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
-use tokio::task::JoinSet;
 
 use crate::alerts::{AlertSinks, AlertsConfig};
 use crate::archive::EventArchive;
 use crate::config::PipelineConfig;
 use crate::metrics;
 use crate::profiler::{Keys, Message, Processed, Profiler};
+use crate::restore::{Restore, Restored};
 use crate::retry::{retry, retry_unless};
 use crate::{PipelineError, RunSummary};
 
@@ -71,7 +70,7 @@ pub async fn run(
                 let partitions = batch.iter().map(|record| record.partition);
                 engine.restore(partitions, "took the partition on").await?;
                 for record in batch.iter() {
-                    engine.process(record);
+                    engine.process(record)?;
                 }
                 engine.archive_if_full().await;
                 batch.len()
@@ -89,7 +88,7 @@ pub async fn run(
             .profiler
             .advance_watermark(idle && !options.until_end);
         if engine.flush_due() {
-            engine.flush(&source, false).await;
+            engine.flush(&source, false).await?;
         }
     }
     if let Some(ends) = ends.as_ref().filter(|_| end_of_input) {
@@ -102,7 +101,7 @@ pub async fn run(
             .await?;
         engine.profiler.advance_watermark(false);
     }
-    engine.flush(&source, end_of_input).await;
+    engine.flush(&source, end_of_input).await?;
     engine.profiler.summary.users = engine.profiler.users();
     source.close().await;
     Ok(engine.profiler.summary)
@@ -252,10 +251,12 @@ impl Engine {
     /// each. A ClickHouse outage is waited out; a stored state that cannot be read stops the
     /// pipeline.
     ///
-    /// The partitions are read at once, and each one's shard is built on a blocking thread as
-    /// soon as its rows are in (docs/pipeline.md, "Restoring a partition"): ClickHouse answers
-    /// each read on one thread, and the rebuild is CPU work, so one partition after another
-    /// would leave a core idle through most of a restore.
+    /// The partitions are read at once, each rebuilt on a blocking thread as its rows arrive
+    /// (`restore.rs`; docs/pipeline.md, "Restoring a partition"). Their outcomes are taken in
+    /// partition order, so that the first partition with an unreadable state is the one
+    /// reported, whichever thread finished first. The stored states of forgotten users
+    /// (written in the race described at `learn_tombstones`) are not restored, and deleted
+    /// once more.
     async fn restore(
         &mut self,
         partitions: impl Iterator<Item = i32>,
@@ -270,71 +271,37 @@ impl Engine {
         new.sort_unstable();
         new.dedup();
         let started = Instant::now();
-        let mut reads = JoinSet::new();
-        for &partition in &new {
-            let sink = self.sink.clone();
-            let number = u32::try_from(partition).expect("Kafka partitions are not negative");
-            reads.spawn(async move {
-                let stored = retry("reading stored states", || sink.read_states(number)).await;
-                (partition, stored)
-            });
-        }
-        let mut builds = JoinSet::new();
-        while let Some(read) = reads.join_next().await {
-            let (partition, stored) =
-                read.unwrap_or_else(|failed| panic::resume_unwind(failed.into_panic()));
-            let stored = self.drop_forgotten(partition, stored).await;
-            let mut shard = self.profiler.new_shard();
-            let signals = self.profiler.signals.clone();
-            builds.spawn_blocking(move || {
-                let users = stored.len();
-                let restored = shard.restore(stored, &signals);
-                (partition, users, shard, restored)
-            });
-        }
-        let mut built = Vec::with_capacity(new.len());
-        while let Some(build) = builds.join_next().await {
-            built.push(build.unwrap_or_else(|failed| panic::resume_unwind(failed.into_panic())));
-        }
-        // In partition order, so that the first partition with an unreadable state is the one
-        // reported, whichever thread finished first.
-        built.sort_unstable_by_key(|&(partition, ..)| partition);
-        for (partition, users, shard, restored) in built {
-            let evaluated_at =
-                restored.map_err(|source| PipelineError::Restore { partition, source })?;
+        let restore = Restore {
+            sink: self.sink.clone(),
+            topics: Arc::clone(&self.profiler.topics),
+            signals: self.profiler.signals.clone(),
+            alerts: self.alerts.enabled(),
+            forgotten: self.forgotten.clone(),
+        };
+        for (partition, restored) in restore.partitions(&new).await {
+            let Restored {
+                shard,
+                evaluated_at,
+                strays,
+            } = restored?;
+            if !strays.is_empty() {
+                tracing::warn!(
+                    partition,
+                    users = strays.len(),
+                    "found forgotten users' states; deleting them"
+                );
+                self.purge(&strays).await;
+            }
             // The watermark never goes back, not even across a restart.
             let profiler = &mut self.profiler;
             profiler.watermark = profiler.watermark.max(evaluated_at);
+            let users = shard.users();
             profiler.summary.restored += users;
             tracing::info!(partition, stored_users = users, "{why}");
             profiler.shards.insert(partition, shard);
         }
         self.profiler.summary.restore_time += started.elapsed();
         Ok(())
-    }
-
-    /// `stored` without the states of forgotten users: rows written in the race described at
-    /// `learn_tombstones`, which are not restored, and deleted once more.
-    async fn drop_forgotten(
-        &self,
-        partition: i32,
-        mut stored: Vec<StoredState>,
-    ) -> Vec<StoredState> {
-        let strays: Vec<String> = stored
-            .iter()
-            .filter(|row| self.is_forgotten(row.user_id.as_bytes()))
-            .map(|row| row.user_id.clone())
-            .collect();
-        if !strays.is_empty() {
-            stored.retain(|row| !self.is_forgotten(row.user_id.as_bytes()));
-            tracing::warn!(
-                partition,
-                users = strays.len(),
-                "found forgotten users' states; deleting them"
-            );
-            self.purge(&strays).await;
-        }
-        stored
     }
 
     /// Whether a bounded run is complete: every partition processed up to the end seen at
@@ -372,7 +339,10 @@ impl Engine {
         } else {
             let limit = Duration::from_millis(self.pipeline.revoke_flush_timeout_ms);
             match tokio::time::timeout(limit, self.flush(source, false)).await {
-                Ok(()) => self.give_up(&revoked.partitions),
+                Ok(flushed) => {
+                    flushed?;
+                    self.give_up(&revoked.partitions);
+                }
                 Err(_elapsed) => {
                     tracing::warn!(
                         ?limit,
@@ -425,12 +395,13 @@ impl Engine {
     }
 
     /// One message: decoded and applied to its user's state, or set aside as a dead letter.
-    fn process(&mut self, record: Record<'_>) {
+    /// Fails only when applying it decodes a restored user whose stored state cannot be read.
+    fn process(&mut self, record: Record<'_>) -> Result<(), PipelineError> {
         self.processed
             .processed(record.topic, record.partition, record.offset);
         if record.key.is_some_and(|key| self.is_forgotten(key)) {
             self.profiler.summary.forgotten += 1;
-            return;
+            return Ok(());
         }
         let message = Message {
             topic: record.topic,
@@ -440,7 +411,14 @@ impl Engine {
             key: record.key,
             payload: record.payload.unwrap_or_default(),
         };
-        match self.profiler.process(&message) {
+        let processed =
+            self.profiler
+                .process(&message)
+                .map_err(|source| PipelineError::Restore {
+                    partition: message.partition,
+                    source,
+                })?;
+        match processed {
             Processed::Applied(event) => {
                 // Archived before the state that holds it is stored (see `flush`).
                 if let Some(archive) = &mut self.archive {
@@ -465,6 +443,7 @@ impl Engine {
             }
             Processed::Rejected(rejection) => self.profiler.dead_letter(&message, rejection),
         }
+        Ok(())
     }
 
     /// Writes the event archive once it holds [`ARCHIVE_CHUNK`] events, so that its memory
@@ -506,17 +485,21 @@ impl Engine {
     /// Sweeps due deadlines, decides the alerts that are due, writes every changed profile,
     /// state, alert and dead letter, and only then commits the offsets processed so far. Sink
     /// failures are retried with backoff for as long as they last: consumption waits
-    /// meanwhile, so memory stays bounded.
-    async fn flush(&mut self, source: &Source, end_of_input: bool) {
+    /// meanwhile, so memory stays bounded. Fails only when a restored user due for a deadline
+    /// or an alert has a stored state that cannot be read.
+    async fn flush(&mut self, source: &Source, end_of_input: bool) -> Result<(), PipelineError> {
         self.last_flush = Instant::now();
         let started = Instant::now();
         self.learn_tombstones().await;
-        let mut collected = self.profiler.collect(end_of_input);
+        let mut collected = self
+            .profiler
+            .collect(end_of_input)
+            .map_err(|(partition, source)| PipelineError::Restore { partition, source })?;
         if collected.is_empty()
             && self.profiler.dead_letters.is_empty()
             && self.processed == self.committed
         {
-            return;
+            return Ok(());
         }
         // The events the states to be stored hold are archived first: a restart skips the
         // events a restored state already has, so they must be in the archive by then.
@@ -571,6 +554,7 @@ impl Engine {
             watermark = ?profiler.watermark,
             "flushed and committed"
         );
+        Ok(())
     }
 }
 

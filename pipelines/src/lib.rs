@@ -10,7 +10,8 @@
 //!
 //! [`run`] owns the loop (`engine.rs`) around the I/O-free part (`profiler.rs`: decode, apply,
 //! watermark, what a flush writes), which [`run_embedded`] drives too, from NDJSON files to
-//! [`Tables`] (`embedded.rs`); a [`shard`] holds the users of one source partition; the
+//! [`Tables`] (`embedded.rs`); a [`shard`] holds the users of one source partition, rebuilt
+//! from `profile_state` when the partition is assigned (`restore.rs`); the
 //! [`deadlines`] index lets the sweep visit only users whose profile changes with time.
 //! Those two are public for the benchmarks (`benches/` of the `portrait` package), which
 //! measure them in process; the engine is their only other user.
@@ -25,6 +26,7 @@ mod engine;
 mod metrics;
 mod prefetch;
 mod profiler;
+mod restore;
 mod retry;
 pub mod shard;
 
@@ -51,6 +53,13 @@ pub enum PipelineError {
     Restore {
         partition: i32,
         source: shard::RestoreError,
+    },
+    #[error(
+        "cannot restore partition {partition}: ClickHouse's answer is not profile_state's rows"
+    )]
+    StateRows {
+        partition: i32,
+        source: portrait_connectors::clickhouse::StateRowsError,
     },
     #[error(
         "ClickHouse at {url} is not ready for database {database} (did `portrait migrate` run?)"

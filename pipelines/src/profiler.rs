@@ -21,7 +21,7 @@ use portrait_core::SignalConfig;
 
 use crate::alerts::AlertsConfig;
 use crate::config::PipelineConfig;
-use crate::shard::{Changed, Shard};
+use crate::shard::{Changed, RestoreError, Shard};
 use crate::RunSummary;
 
 /// One input message: a Kafka record, or a line of a file.
@@ -117,6 +117,7 @@ impl Collected {
                     std::mem::take(&mut user.state),
                     user.version,
                     updated_at_ms,
+                    user.deadlines,
                 )
             })
             .collect();
@@ -211,16 +212,16 @@ impl Profiler {
     }
 
     /// Decodes `message` and applies it to its user's state in its partition's shard, which
-    /// must exist.
-    pub fn process<'a>(&mut self, message: &Message<'a>) -> Processed<'a> {
+    /// must exist. Fails only for a restored user whose stored state cannot be read.
+    pub fn process<'a>(&mut self, message: &Message<'a>) -> Result<Processed<'a>, RestoreError> {
         let event = match decode(message.payload, &self.limits) {
             Ok(event) => event,
             Err(error) => {
-                return Processed::Rejected(Rejection {
+                return Ok(Processed::Rejected(Rejection {
                     user_id: None,
                     reason: error.reason(),
                     detail: error.to_string(),
-                })
+                }))
             }
         };
         if self.keys == Keys::MustBeUserId && message.key != Some(event.user_id.as_bytes()) {
@@ -229,23 +230,23 @@ impl Profiler {
                  which process holds the user's state)",
                 event.user_id
             );
-            return Processed::Rejected(Rejection {
+            return Ok(Processed::Rejected(Rejection {
                 user_id: Some(event.user_id),
                 reason: "key_mismatch",
                 detail,
-            });
+            }));
         }
         let shard = self
             .shards
             .get_mut(&message.partition)
             .expect("a shard is made for every partition before its messages");
-        if !shard.apply(message.topic_index, message.offset, &event, &self.signals) {
+        if !shard.apply(message.topic_index, message.offset, &event, &self.signals)? {
             self.summary.replayed += 1;
-            return Processed::Replayed;
+            return Ok(Processed::Replayed);
         }
         self.summary.events += 1;
         self.summary.events_by_type[event.event_type() as usize] += 1;
-        Processed::Applied(event)
+        Ok(Processed::Applied(event))
     }
 
     /// Sets `message` aside for the dead-letter sinks.
@@ -321,11 +322,12 @@ impl Profiler {
     }
 
     /// Sweeps due deadlines, decides the alerts that are due and takes every changed profile
-    /// out of the shards: what the flush at the current watermark writes.
-    pub fn collect(&mut self, end_of_input: bool) -> Collected {
+    /// out of the shards: what the flush at the current watermark writes. Fails only for a
+    /// restored user due here whose stored state cannot be read, with their partition.
+    pub fn collect(&mut self, end_of_input: bool) -> Result<Collected, (i32, RestoreError)> {
         let mut collected = Collected::default();
         let Some(watermark) = self.watermark else {
-            return collected;
+            return Ok(collected);
         };
         let decisions: Vec<Option<EventTime>> = self
             .shards
@@ -333,15 +335,18 @@ impl Profiler {
             .map(|shard| self.alert_decision(shard, watermark, end_of_input))
             .collect();
         for ((&partition, shard), decision) in self.shards.iter_mut().zip(decisions) {
-            self.summary.swept += shard.sweep(watermark);
-            shard.decide_alerts(decision, &self.signals, &self.alert_rules, |alert| {
-                collected.alerts.push(alert);
-            });
+            let unreadable = |error| (partition, error);
+            self.summary.swept += shard.sweep(watermark).map_err(unreadable)?;
+            shard
+                .decide_alerts(decision, &self.signals, &self.alert_rules, |alert| {
+                    collected.alerts.push(alert);
+                })
+                .map_err(unreadable)?;
             shard.drain(watermark, self.lateness_ms, &self.signals, |user| {
                 collected.changed.push((partition, user));
             });
         }
-        collected
+        Ok(collected)
     }
 
     /// Counts a flush that wrote `profiles` rows and `alerts`.

@@ -6,15 +6,20 @@
 //! Users live in a slot table (`Vec`) with a name index beside it, so the dirty list and the
 //! deadline index refer to users by a `u32` slot instead of repeating their ids. The index holds
 //! slots only, hashed by the id in the slot table: each id is stored once.
+//!
+//! A restored user stays encoded, as `profile_state` held them, until first needed (an event,
+//! a deadline or an alert due, ...): a restore then costs a read and an index insert per user,
+//! not a decode (docs/pipeline.md, "Restoring a partition").
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
-use portrait_connectors::clickhouse::StoredState;
+use portrait_connectors::clickhouse::{StoredDeadlines, StoredStateRef};
 use portrait_core::alerts::{Alert, AlertRules, StageTimeline};
 use portrait_core::event::Event;
+use portrait_core::state::deadlines_fingerprint;
 use portrait_core::time::EventTime;
 use portrait_core::{Profile, ProfileState, SignalConfig, StateDecodeError, StoredUser};
 use thin_vec::ThinVec;
@@ -31,11 +36,42 @@ const READ_AHEAD: usize = 4;
 #[derive(Debug)]
 struct User {
     id: UserId,
-    state: ProfileState,
+    state: UserState,
     /// Version of the last row written; the next row gets `version + 1`.
     version: u64,
-    /// By input topic index: the offset of the last event applied to `state`.
+    /// By input topic index: the offset of the last event applied to `state`. Empty while the
+    /// state is encoded: the blob holds them.
     applied: AppliedOffsets,
+}
+
+/// A user's profile state: decoded, or still the `profile_state` blob a restore read (with
+/// the applied offsets and the alert timeline in it), for a user not needed since. Most of a
+/// restored partition's users are not needed for a while (their next deadline is up to a day
+/// of event time away), so a restore leaves them encoded and [`load`] decodes each on
+/// first use. The same size as a `ProfileState` (the blob's pointer goes where the state's
+/// niche allows).
+#[derive(Debug)]
+enum UserState {
+    Decoded(ProfileState),
+    Encoded(Box<[u8]>),
+}
+
+impl UserState {
+    /// The decoded state; the user must have been loaded ([`load`]).
+    fn as_decoded(&self) -> &ProfileState {
+        match self {
+            UserState::Decoded(state) => state,
+            UserState::Encoded(_) => panic!("a user is loaded before their state is used"),
+        }
+    }
+
+    /// [`UserState::as_decoded`], to change.
+    fn as_decoded_mut(&mut self) -> &mut ProfileState {
+        match self {
+            UserState::Decoded(state) => state,
+            UserState::Encoded(_) => panic!("a user is loaded before their state is used"),
+        }
+    }
 }
 
 impl User {
@@ -163,6 +199,17 @@ impl AppliedOffsets {
     fn to_vec(&self) -> Vec<Option<i64>> {
         (0..=self.rest.len()).map(|topic| self.get(topic)).collect()
     }
+
+    /// Stored offsets, by topic name, at the index of each topic still read.
+    fn from_stored(topics: &[String], stored: &[(&str, i64)]) -> Self {
+        let mut applied = AppliedOffsets::default();
+        for &(topic, offset) in stored {
+            if let Some(index) = topic_index(topics, topic.as_bytes()) {
+                applied.set(index, offset);
+            }
+        }
+        applied
+    }
 }
 
 /// A stored user that cannot be read back: restoring without them would silently rebuild
@@ -181,6 +228,8 @@ pub struct Changed {
     pub profile: Profile,
     pub state: Vec<u8>,
     pub version: u64,
+    /// The deadlines the user is filed under, to be stored beside the state.
+    pub deadlines: StoredDeadlines,
 }
 
 /// The users of one partition.
@@ -206,6 +255,80 @@ pub struct Shard {
     latest_by_topic: Vec<Option<i64>>,
     /// The users' stage timelines, when any alert sink is on.
     alerts: Option<ShardAlerts>,
+    /// How many users are still encoded as restored. While none are (a shard never restored,
+    /// or once each restored user was needed), nothing looks at a user's state to find out:
+    /// in a large shard that is a cache miss per user the sweep visits, where the sweep
+    /// otherwise reads only the user's bit in the dirty list.
+    encoded: usize,
+}
+
+/// A shard being rebuilt from `profile_state` ([`Shard::restoring`]): each user with their
+/// version, filed under their next deadline and alert due time, and the partition's progress
+/// per topic, the greatest any row recorded.
+///
+/// A row whose deadlines were computed as this process would compute them (its fingerprint is
+/// [`deadlines_fingerprint`] of the configuration) is taken as it is: the user stays encoded
+/// until first needed (`load`), and only the progress is read from the blob. Any
+/// other row (written before deadlines were stored, or under other settings) is decoded, and
+/// its deadlines computed as of the row's `updated_at`.
+pub struct Restoring<'c> {
+    shard: Shard,
+    config: &'c SignalConfig,
+    fingerprint: u64,
+    /// The latest watermark a restored profile was evaluated at.
+    evaluated_at: Option<EventTime>,
+}
+
+impl Restoring<'_> {
+    /// Takes the user of one row back.
+    pub fn add(&mut self, row: StoredStateRef<'_>) -> Result<(), RestoreError> {
+        let shard = &mut self.shard;
+        let evaluated_at = EventTime::from_millis(i64::from(row.updated_at) * 1000);
+        self.evaluated_at = self.evaluated_at.max(Some(evaluated_at));
+        let unreadable = |source| RestoreError {
+            user_id: row.user_id.to_owned(),
+            source,
+        };
+        let (topics, latest_by_topic) = (&shard.topics, &mut shard.latest_by_topic);
+        StoredUser::read_partition_latest(row.state, |topic, latest| {
+            if let Some(index) = topic_index(topics, topic) {
+                let seen = &mut latest_by_topic[index];
+                *seen = (*seen).max(Some(latest));
+            }
+        })
+        .map_err(unreadable)?;
+        let (state, applied, timeline, next, due) = if row.deadlines.fingerprint == self.fingerprint
+        {
+            let (next, due) = (row.deadlines.next_change_ms, row.deadlines.alert_due_ms);
+            let state = UserState::Encoded(row.state.into());
+            shard.encoded += 1;
+            (state, AppliedOffsets::default(), None, next, due)
+        } else {
+            let config = self.config;
+            let (state, applied, timeline) =
+                decode_user(&shard.topics, row.state).map_err(unreadable)?;
+            let next = state
+                .next_change(evaluated_at, config)
+                .map(EventTime::millis);
+            let due = timeline
+                .as_ref()
+                .and_then(|timeline| timeline.next_due(&state, config))
+                .map(EventTime::millis);
+            (UserState::Decoded(state), applied, timeline, next, due)
+        };
+        let slot = shard.insert(UserId::from(row.user_id), state, row.version, applied);
+        shard.deadlines.reschedule(slot, next);
+        if let Some(alerts) = &mut shard.alerts {
+            alerts.restore(slot, timeline.unwrap_or_default(), due);
+        }
+        Ok(())
+    }
+
+    /// The rebuilt shard, and the latest watermark a restored profile was evaluated at, which
+    /// the engine's must not fall behind.
+    pub fn finish(self) -> (Shard, Option<EventTime>) {
+        (self.shard, self.evaluated_at)
+    }
 }
 
 /// Every user's [`StageTimeline`], by slot, and when each next has something to decide.
@@ -230,6 +353,7 @@ impl Shard {
             deadlines: DeadlineIndex::default(),
             latest_by_topic: Vec::new(),
             alerts: None,
+            encoded: 0,
         }
     }
 
@@ -243,13 +367,16 @@ impl Shard {
     /// user changed. Returns `false`, changing nothing but the topic's progress, for an event
     /// the user's state already contains: one replayed after a restart, at or before the
     /// user's applied offset for the topic.
+    ///
+    /// Fails only for a restored user whose stored state cannot be read, found as the event
+    /// makes the shard decode it.
     pub fn apply(
         &mut self,
         topic: usize,
         offset: i64,
         event: &Event<'_>,
         config: &SignalConfig,
-    ) -> bool {
+    ) -> Result<bool, RestoreError> {
         let ts = event.ts.millis();
         if self.latest_by_topic.len() <= topic {
             self.latest_by_topic.resize(topic + 1, None);
@@ -263,21 +390,29 @@ impl Shard {
                 // state's update hides.
                 self.dirty.prefetch(slot);
                 let user = &mut self.users[slot as usize];
+                load(
+                    user,
+                    slot,
+                    &self.topics,
+                    self.alerts.as_mut(),
+                    &mut self.encoded,
+                )?;
                 if user.applied(topic).is_some_and(|applied| offset <= applied) {
-                    return false;
+                    return Ok(false);
                 }
+                let state = user.state.as_decoded_mut();
                 // The timeline first, given the state before the event: an event that must
                 // wait for its decision makes the timeline copy what the stage reads of it.
                 if let Some(alerts) = &mut self.alerts {
-                    alerts.record(slot, Some(&user.state), event);
+                    alerts.record(slot, Some(state), event);
                 }
-                user.state.apply(event, config);
+                state.apply(event, config);
                 slot
             }
             None => {
                 let slot = self.insert(
                     UserId::from(event.user_id.as_ref()),
-                    ProfileState::new(event, config),
+                    UserState::Decoded(ProfileState::new(event, config)),
                     0,
                     AppliedOffsets::default(),
                 );
@@ -289,7 +424,7 @@ impl Shard {
         };
         self.users[slot as usize].set_applied(topic, offset);
         self.dirty.mark(slot);
-        true
+        Ok(true)
     }
 
     /// The slot of `user_id`, if the shard holds them.
@@ -306,7 +441,7 @@ impl Shard {
     fn insert(
         &mut self,
         user_id: UserId,
-        state: ProfileState,
+        state: UserState,
         version: u64,
         applied: AppliedOffsets,
     ) -> Slot {
@@ -326,64 +461,39 @@ impl Shard {
     }
 
     /// Takes back the users of this partition as the last flush stored them, before any of
-    /// the partition's events is applied: each with its state, version, applied offsets and
-    /// alert timeline, filed under its next deadline after `stored.updated_at`; and the
-    /// partition's progress per topic, the greatest any row recorded. Returns the latest
-    /// watermark a restored profile was evaluated at, which the engine's must not fall behind.
-    pub fn restore(
-        &mut self,
-        stored: Vec<StoredState>,
-        config: &SignalConfig,
-    ) -> Result<Option<EventTime>, RestoreError> {
+    /// the partition's events is applied, one row at a time as they are read: see
+    /// [`Restoring`]. The shard is sized for `users` users first: growing by doubling would
+    /// copy every user and rehash every id a few times. An estimate will do: room to spare
+    /// costs address space, not memory, until it is used.
+    pub fn restoring(mut self, users: usize, config: &SignalConfig) -> Restoring<'_> {
         debug_assert!(self.users.is_empty(), "restored before any event");
-        // Sized once: growing by doubling would copy every user and rehash every id a few times.
-        self.users.reserve_exact(stored.len());
-        let (users, hasher) = (&self.users, &self.hasher);
-        self.index.reserve(stored.len(), |&slot| {
-            hasher.hash_one(&*users[slot as usize].id)
-        });
+        self.users.reserve_exact(users);
+        let (slots, hasher) = (&self.users, &self.hasher);
+        self.index
+            .reserve(users, |&slot| hasher.hash_one(&*slots[slot as usize].id));
         if let Some(alerts) = &mut self.alerts {
-            alerts.timelines.reserve_exact(stored.len());
+            alerts.timelines.reserve_exact(users);
         }
         self.latest_by_topic = vec![None; self.topics.len()];
-        let mut latest = None;
-        for row in stored {
-            let user = StoredUser::decode(&row.state).map_err(|source| RestoreError {
-                user_id: row.user_id.clone(),
-                source,
-            })?;
-            let evaluated_at = EventTime::from_millis(i64::from(row.updated_at) * 1000);
-            latest = latest.max(Some(evaluated_at));
-            let next = user
-                .state
-                .next_change(evaluated_at, config)
-                .map(EventTime::millis);
-            let mut applied = AppliedOffsets::default();
-            for (topic, offset) in user.applied {
-                if let Some(index) = self.topic_index(topic) {
-                    applied.set(index, offset);
-                }
-            }
-            for (topic, latest) in user.partition_latest {
-                if let Some(index) = self.topic_index(topic) {
-                    let seen = &mut self.latest_by_topic[index];
-                    *seen = (*seen).max(Some(latest));
-                }
-            }
-            let slot = self.insert(UserId::from(row.user_id), user.state, row.version, applied);
-            self.deadlines.reschedule(slot, next);
-            if let Some(alerts) = &mut self.alerts {
-                let state = &self.users[slot as usize].state;
-                alerts.restore(slot, user.timeline.unwrap_or_default(), state, config);
-            }
+        Restoring {
+            shard: self,
+            config,
+            fingerprint: deadlines_fingerprint(config),
+            evaluated_at: None,
         }
-        Ok(latest)
     }
 
-    /// The index of input topic `name`; `None` for a topic no longer read, whose stored values
-    /// say nothing about the topics read now.
-    fn topic_index(&self, name: &str) -> Option<usize> {
-        self.topics.iter().position(|topic| topic == name)
+    /// [`Shard::restoring`] with every row of `stored` at once.
+    pub fn restore<'r>(
+        self,
+        stored: impl ExactSizeIterator<Item = StoredStateRef<'r>>,
+        config: &SignalConfig,
+    ) -> Result<(Shard, Option<EventTime>), RestoreError> {
+        let mut restoring = self.restoring(stored.len(), config);
+        for row in stored {
+            restoring.add(row)?;
+        }
+        Ok(restoring.finish())
     }
 
     /// The latest event time seen on this partition, over all topics.
@@ -401,22 +511,30 @@ impl Shard {
     /// `decision` (an event to place, a change time alone makes) or who received events since
     /// the last drain, hands them to `out`, and reschedules those users; with no `decision`
     /// yet, only reschedules. Call it before [`Shard::drain`], which forgets who received
-    /// events. A no-op without alerts.
+    /// events. A no-op without alerts. Fails only for a restored user due here whose stored
+    /// state cannot be read.
     pub fn decide_alerts(
         &mut self,
         decision: Option<EventTime>,
         config: &SignalConfig,
         rules: &AlertRules,
         mut out: impl FnMut(Alert),
-    ) {
+    ) -> Result<(), RestoreError> {
         let Some(alerts) = &mut self.alerts else {
-            return;
+            return Ok(());
         };
         let due: Vec<Slot> = decision
             .map(|decision| alerts.deadlines.pop_due(decision.millis()).collect())
             .unwrap_or_default();
         let mut alerted = Vec::new();
         for slot in due {
+            load(
+                &mut self.users[slot as usize],
+                slot,
+                &self.topics,
+                Some(&mut *alerts),
+                &mut self.encoded,
+            )?;
             let mut any = false;
             alerts.decide(
                 slot,
@@ -448,6 +566,7 @@ impl Shard {
         for slot in alerted {
             self.dirty.mark(slot);
         }
+        Ok(())
     }
 
     /// Events so far that came after their user's alerts were decided past their time.
@@ -455,9 +574,10 @@ impl Shard {
         self.alerts.as_ref().map_or(0, |alerts| alerts.late_events)
     }
 
-    /// Marks changed every user whose deadline is at or before `watermark`; returns how many
-    /// users that visited.
-    pub fn sweep(&mut self, watermark: EventTime) -> usize {
+    /// Marks changed (and decodes, if still as restored) every user whose deadline is at or
+    /// before `watermark`; returns how many users that visited. Fails only for a restored user
+    /// due here whose stored state cannot be read.
+    pub fn sweep(&mut self, watermark: EventTime) -> Result<usize, RestoreError> {
         let mut visited = 0;
         let mut due = self.deadlines.pop_due(watermark.millis());
         while let Some(slot) = due.next() {
@@ -467,9 +587,18 @@ impl Shard {
             if let Some(ahead) = due.ahead(crate::deadlines::PREFETCH_AHEAD) {
                 self.dirty.prefetch(ahead);
             }
+            if !self.dirty.contains(slot) {
+                load(
+                    &mut self.users[slot as usize],
+                    slot,
+                    &self.topics,
+                    self.alerts.as_mut(),
+                    &mut self.encoded,
+                )?;
+            }
             self.dirty.mark(slot);
         }
-        visited
+        Ok(visited)
     }
 
     /// Users changed since the last drain.
@@ -479,7 +608,8 @@ impl Shard {
 
     /// Evaluates every changed user at `watermark`, hands the result to `out`, and schedules
     /// each user's next deadline. Detail older than the shard's own watermark (`lateness`
-    /// behind its slowest topic) is pruned first.
+    /// behind its slowest topic) is pruned first. With alerts, call [`Shard::decide_alerts`]
+    /// first: the alert due time stored with each user is the one it filed.
     pub fn drain(
         &mut self,
         watermark: EventTime,
@@ -495,6 +625,7 @@ impl Shard {
             .min()
             .map(|latest| EventTime::from_millis(latest - lateness_ms));
         let progress = by_topic(&self.topics, &self.latest_by_topic);
+        let fingerprint = deadlines_fingerprint(config);
         let dirty = self.dirty.take();
         for (at, &slot) in dirty.iter().enumerate() {
             // Each user is anywhere in the table: ask for the slot of the one a few places
@@ -506,22 +637,32 @@ impl Shard {
             self.deadlines.prefetch(slot);
             let user = &mut self.users[slot as usize];
             let timeline = self.alerts.as_ref().map(|a| &a.timelines[slot as usize]);
+            let profile_state = user.state.as_decoded_mut();
             if let Some(prune_at) = ShardAlerts::prune_limit(timeline, prune_at) {
-                user.state.prune(prune_at.min(watermark), config);
+                profile_state.prune(prune_at.min(watermark), config);
             }
             user.version += 1;
-            let next = user
-                .state
+            let next = profile_state
                 .next_change(watermark, config)
                 .map(EventTime::millis);
             self.deadlines.reschedule(slot, next);
+            // Up to date for every changed user, as `decide_alerts` rescheduled each.
+            let alert_due_ms = self
+                .alerts
+                .as_ref()
+                .and_then(|a| a.deadlines.deadline(slot));
             let mut state = Vec::new();
             let applied = by_topic(&self.topics, &user.applied.to_vec());
-            StoredUser::encode(&user.state, &applied, &progress, timeline, &mut state);
+            StoredUser::encode(profile_state, &applied, &progress, timeline, &mut state);
             out(Changed {
-                profile: user.state.evaluate(&user.id, watermark, config),
+                profile: profile_state.evaluate(&user.id, watermark, config),
                 state,
                 version: user.version,
+                deadlines: StoredDeadlines {
+                    next_change_ms: next,
+                    alert_due_ms,
+                    fingerprint,
+                },
             });
         }
         // Kept, emptied, for its capacity.
@@ -550,6 +691,9 @@ impl Shard {
         };
         let (slot, _) = entry.remove();
         self.deadlines.reschedule(slot, None);
+        if matches!(self.users[slot as usize].state, UserState::Encoded(_)) {
+            self.encoded -= 1;
+        }
         let last = Slot::try_from(self.users.len() - 1).expect("slots are u32");
         self.dirty.move_slot(last, slot);
         if slot != last {
@@ -568,6 +712,66 @@ impl Shard {
     }
 }
 
+/// The index of input topic `name` in `topics`; `None` for a topic no longer read, whose stored
+/// values say nothing about the topics read now.
+fn topic_index(topics: &[String], name: &[u8]) -> Option<usize> {
+    topics.iter().position(|topic| topic.as_bytes() == name)
+}
+
+/// A stored user's parts as a shard keeps them: the state, the applied offsets by topic index,
+/// and the alert timeline, if one was stored.
+fn decode_user(
+    topics: &[String],
+    blob: &[u8],
+) -> Result<(ProfileState, AppliedOffsets, Option<StageTimeline>), StateDecodeError> {
+    let stored = StoredUser::decode(blob)?;
+    let applied = AppliedOffsets::from_stored(topics, &stored.applied);
+    Ok((stored.state, applied, stored.timeline))
+}
+
+/// Decodes the user in `slot` if they are still as restored: their state, applied offsets
+/// and alert timeline. On the shard's parts, as callers hold other parts borrowed. Inline,
+/// so that where no user is encoded (every event of a shard never restored) it costs a
+/// comparison, not a call.
+#[inline]
+fn load(
+    user: &mut User,
+    slot: Slot,
+    topics: &[String],
+    alerts: Option<&mut ShardAlerts>,
+    encoded: &mut usize,
+) -> Result<(), RestoreError> {
+    if *encoded == 0 {
+        return Ok(());
+    }
+    decode_if_encoded(user, slot, topics, alerts, encoded)
+}
+
+/// [`load`]'s work once some user is encoded.
+#[inline(never)]
+fn decode_if_encoded(
+    user: &mut User,
+    slot: Slot,
+    topics: &[String],
+    alerts: Option<&mut ShardAlerts>,
+    encoded: &mut usize,
+) -> Result<(), RestoreError> {
+    let UserState::Encoded(blob) = &user.state else {
+        return Ok(());
+    };
+    let (state, applied, timeline) = decode_user(topics, blob).map_err(|source| RestoreError {
+        user_id: user.id.to_string(),
+        source,
+    })?;
+    user.state = UserState::Decoded(state);
+    *encoded -= 1;
+    user.applied = applied;
+    if let Some(alerts) = alerts {
+        alerts.timelines[slot as usize] = timeline.unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// Values by topic index, paired with the topics' names (the stored form).
 fn by_topic<'a>(topics: &'a [String], values: &[Option<i64>]) -> Vec<(&'a str, Option<i64>)> {
     let values = values.iter().copied().chain(std::iter::repeat(None));
@@ -575,20 +779,15 @@ fn by_topic<'a>(topics: &'a [String], values: &[Option<i64>]) -> Vec<(&'a str, O
 }
 
 impl ShardAlerts {
-    fn restore(
-        &mut self,
-        slot: Slot,
-        timeline: StageTimeline,
-        state: &ProfileState,
-        config: &SignalConfig,
-    ) {
+    /// A restored user's `timeline`, due at `due`; an encoded user's is a placeholder until
+    /// [`load`] decodes theirs.
+    fn restore(&mut self, slot: Slot, timeline: StageTimeline, due: Option<i64>) {
         debug_assert_eq!(
             slot as usize,
             self.timelines.len(),
             "restored in slot order"
         );
-        let next = timeline.next_due(state, config).map(EventTime::millis);
-        self.deadlines.reschedule(slot, next);
+        self.deadlines.reschedule(slot, due);
         self.timelines.push(timeline);
     }
 
@@ -623,12 +822,11 @@ impl ShardAlerts {
         out: &mut impl FnMut(Alert),
     ) {
         let timeline = &mut self.timelines[slot as usize];
+        let state = user.state.as_decoded();
         if let Some(decision) = decision {
-            timeline.advance(&user.state, &user.id, decision, config, rules, &mut *out);
+            timeline.advance(state, &user.id, decision, config, rules, &mut *out);
         }
-        let next = timeline
-            .next_due(&user.state, config)
-            .map(EventTime::millis);
+        let next = timeline.next_due(state, config).map(EventTime::millis);
         self.deadlines.reschedule(slot, next);
     }
 
@@ -670,7 +868,9 @@ mod tests {
             r#"{{"event_id":"{user}-{ts}","type":"page_view","user_id":"{user}","ts":{ts},"props":{{"page":"/"}}}}"#
         );
         let event = decode(json.as_bytes(), &DecodeLimits::default()).unwrap();
-        shard.apply(0, ts, &event, &SignalConfig::default());
+        shard
+            .apply(0, ts, &event, &SignalConfig::default())
+            .unwrap();
     }
 
     fn drain(shard: &mut Shard, watermark: i64) -> Vec<Profile> {
@@ -698,13 +898,13 @@ mod tests {
         // Noon of day 1: the morning users have been inactive for a full day, the evening
         // users not yet; nothing else about them changes at midnight.
         let noon = DAY_0 + MILLIS_PER_DAY + 12 * HOUR;
-        assert_eq!(shard.sweep(EventTime::from_millis(noon)), 10);
+        assert_eq!(shard.sweep(EventTime::from_millis(noon)).unwrap(), 10);
         let swept = drain(&mut shard, noon);
         assert!(swept.iter().all(|p| p.user_id.starts_with("morning")));
         assert!(swept.iter().all(|p| p.days_inactive == 1));
 
         // Nothing is due twice.
-        assert_eq!(shard.sweep(EventTime::from_millis(noon)), 0);
+        assert_eq!(shard.sweep(EventTime::from_millis(noon)).unwrap(), 0);
     }
 
     #[test]
@@ -716,7 +916,7 @@ mod tests {
 
         for (days, stage) in [(14, "at_risk"), (30, "dormant"), (60, "churned")] {
             let watermark = last_seen + days * MILLIS_PER_DAY;
-            assert_eq!(shard.sweep(EventTime::from_millis(watermark)), 1);
+            assert_eq!(shard.sweep(EventTime::from_millis(watermark)).unwrap(), 1);
             let profile = drain(&mut shard, watermark)
                 .pop()
                 .expect("the user was due");
@@ -732,12 +932,14 @@ mod tests {
         let last_seen = DAY_0 + 9 * HOUR;
         page_view(&mut shard, "quiet", last_seen);
         let mut alerts = Vec::new();
-        shard.decide_alerts(
-            Some(EventTime::from_millis(last_seen)),
-            &config,
-            &rules,
-            |a| alerts.push(a),
-        );
+        shard
+            .decide_alerts(
+                Some(EventTime::from_millis(last_seen)),
+                &config,
+                &rules,
+                |a| alerts.push(a),
+            )
+            .unwrap();
         drain(&mut shard, last_seen);
         assert!(
             alerts.is_empty(),
@@ -748,7 +950,9 @@ mod tests {
         // a decision that alerted stores the user again, with the alert counted as sent.
         for (days, alerted) in [(13, 0), (20, 1), (45, 1), (90, 1)] {
             let decision = EventTime::from_millis(last_seen + days * MILLIS_PER_DAY);
-            shard.decide_alerts(Some(decision), &config, &rules, |a| alerts.push(a));
+            shard
+                .decide_alerts(Some(decision), &config, &rules, |a| alerts.push(a))
+                .unwrap();
             assert_eq!(shard.dirty_len(), alerted, "after {days} days");
             drain(&mut shard, last_seen + days * MILLIS_PER_DAY);
         }
@@ -792,7 +996,9 @@ mod tests {
             // The second decision finds no event since the first: the timeline drops its
             // copy of the history, and reads the state from then on.
             for _ in 0..2 {
-                shard.decide_alerts(Some(decided), &config, &rules, |a| alerts.push(a));
+                shard
+                    .decide_alerts(Some(decided), &config, &rules, |a| alerts.push(a))
+                    .unwrap();
             }
             let watermark = if other_user_far_ahead {
                 far
@@ -801,7 +1007,9 @@ mod tests {
             };
             drain(&mut shard, watermark);
             let later = EventTime::from_millis(DAY_0 + 100 * MILLIS_PER_DAY);
-            shard.decide_alerts(Some(later), &config, &rules, |a| alerts.push(a));
+            shard
+                .decide_alerts(Some(later), &config, &rules, |a| alerts.push(a))
+                .unwrap();
             alerts.retain(|a| a.user_id == "u");
             outcomes.push(alerts);
         }
@@ -841,11 +1049,13 @@ mod tests {
             let mut seen = Vec::new();
             for days in [0, 1, 15, 31, 61] {
                 let at = DAY_0 + 8 * HOUR + days * MILLIS_PER_DAY;
-                let swept = shard.sweep(EventTime::from_millis(at));
+                let swept = shard.sweep(EventTime::from_millis(at)).unwrap();
                 let mut alerts = Vec::new();
-                shard.decide_alerts(Some(EventTime::from_millis(at)), &config, &rules, |a| {
-                    alerts.push((a.user_id.clone(), a.kind.as_str(), a.at.millis()));
-                });
+                shard
+                    .decide_alerts(Some(EventTime::from_millis(at)), &config, &rules, |a| {
+                        alerts.push((a.user_id.clone(), a.kind.as_str(), a.at.millis()));
+                    })
+                    .unwrap();
                 alerts.sort();
                 seen.push((swept, alerts, drain(shard, at)));
             }
@@ -856,11 +1066,41 @@ mod tests {
         assert_eq!(outcomes[0], outcomes[1]);
     }
 
+    /// `shard` with the users of `rows` restored.
+    fn restore(
+        shard: Shard,
+        rows: &[StoredState],
+    ) -> Result<(Shard, Option<EventTime>), RestoreError> {
+        shard.restore(
+            rows.iter().map(StoredState::as_ref),
+            &SignalConfig::default(),
+        )
+    }
+
+    /// The row `profile_state` gets for `changed`, written at watermark `at`.
+    fn stored_row(changed: Changed, at: i64) -> StoredState {
+        StoredState {
+            user_id: changed.profile.user_id.clone(),
+            state: changed.state,
+            version: changed.version,
+            updated_at: u32::try_from(at / 1000).unwrap(),
+            next_change_ms: changed.deadlines.next_change_ms,
+            alert_due_ms: changed.deadlines.alert_due_ms,
+            deadlines_fingerprint: changed.deadlines.fingerprint,
+        }
+    }
+
     #[test]
     fn a_restored_shard_skips_what_it_held_and_carries_on_like_an_uninterrupted_one() {
-        let config = SignalConfig::default();
+        let (config, rules) = (SignalConfig::default(), AlertRules::default());
+        // Five users seen once at first and never again, whom only their deadlines and alert
+        // due times bring back, and four seen throughout.
         let events: Vec<(String, i64)> = (0..40)
-            .map(|i| (format!("u{}", i % 4), DAY_0 + i * 7 * HOUR))
+            .map(|i| match i {
+                0..5 => format!("quiet{i}"),
+                _ => format!("u{}", i % 4),
+            })
+            .zip((0..).map(|i| DAY_0 + i * 7 * HOUR))
             .collect();
         let view = |shard: &mut Shard, offset: usize| {
             let (user, ts) = &events[offset];
@@ -868,43 +1108,145 @@ mod tests {
                 r#"{{"event_id":"e{offset}","type":"page_view","user_id":"{user}","ts":{ts},"props":{{"page":"/"}}}}"#
             );
             let event = decode(json.as_bytes(), &DecodeLimits::default()).unwrap();
-            shard.apply(0, offset as i64, &event, &config)
+            shard.apply(0, offset as i64, &event, &config).unwrap()
         };
-        let watermark = |offset: usize| EventTime::from_millis(events[offset].1);
-
-        let mut whole = Shard::new(topics()).with_alerts();
-        let mut first = Shard::new(topics()).with_alerts();
-        let mut stored = Vec::new();
-        for offset in 0..25 {
-            view(&mut whole, offset);
-            view(&mut first, offset);
-        }
-        first.drain(watermark(24), LATENESS, &config, |changed| {
-            stored.push(StoredState {
-                user_id: changed.profile.user_id.clone(),
-                state: changed.state,
-                version: changed.version,
-                updated_at: (events[24].1 / 1000) as u32,
+        // A flush's sweep, alerts and drain: what it visits, alerts and writes.
+        type Flushed = (usize, Vec<(String, &'static str, i64)>, Vec<Profile>);
+        let flush = |shard: &mut Shard, at: i64, stored: &mut Vec<StoredState>| -> Flushed {
+            let swept = shard.sweep(EventTime::from_millis(at)).unwrap();
+            let mut alerts = Vec::new();
+            shard
+                .decide_alerts(Some(EventTime::from_millis(at)), &config, &rules, |a| {
+                    alerts.push((a.user_id.clone(), a.kind.as_str(), a.at.millis()));
+                })
+                .unwrap();
+            let mut profiles = Vec::new();
+            shard.drain(EventTime::from_millis(at), LATENESS, &config, |changed| {
+                profiles.push(changed.profile.clone());
+                stored.push(stored_row(changed, at));
             });
-        });
+            profiles.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+            (swept, alerts, profiles)
+        };
+        let split = events[24].1;
+        let first_part = || {
+            let mut shard = Shard::new(topics()).with_alerts();
+            for offset in 0..25 {
+                assert!(view(&mut shard, offset));
+            }
+            let mut stored = Vec::new();
+            flush(&mut shard, split, &mut stored);
+            (shard, stored)
+        };
+        let carry_on = |shard: &mut Shard| -> Vec<Flushed> {
+            for offset in 25..40 {
+                assert!(view(shard, offset));
+            }
+            [0, 1, 15, 31, 61]
+                .map(|days| flush(shard, events[39].1 + days * MILLIS_PER_DAY, &mut Vec::new()))
+                .into()
+        };
+        let (mut whole, stored) = first_part();
+        let expected = carry_on(&mut whole);
+        let alerted: Vec<&str> = expected
+            .iter()
+            .flat_map(|(_, alerts, _)| alerts.iter().map(|(user, ..)| user.as_str()))
+            .collect();
+        assert!(
+            alerted.contains(&"quiet0"),
+            "the quiet users' alerts: {alerted:?}"
+        );
 
-        // The restarted process resumes from an older committed offset: 20 to 24 are replays.
-        let mut resumed = Shard::new(topics()).with_alerts();
-        assert_eq!(
-            resumed.restore(stored, &config).unwrap(),
-            Some(watermark(24))
-        );
-        for offset in 20..25 {
-            assert!(!view(&mut resumed, offset), "offset {offset} is a replay");
+        // Restored with the deadlines stored beside the states (the users left encoded), and
+        // from rows written before they were (each user decoded and its deadlines computed).
+        for deadlines_stored in [true, false] {
+            let rows: Vec<StoredState> = stored
+                .iter()
+                .map(|row| StoredState {
+                    deadlines_fingerprint: row.deadlines_fingerprint * u64::from(deadlines_stored),
+                    ..row.clone()
+                })
+                .collect();
+            let (mut resumed, restored_at) =
+                restore(Shard::new(topics()).with_alerts(), &rows).unwrap();
+            assert_eq!(restored_at, Some(EventTime::from_millis(split)));
+            // The restarted process resumes from an older committed offset: 20 to 24 are
+            // replays.
+            for offset in 20..25 {
+                assert!(!view(&mut resumed, offset), "offset {offset} is a replay");
+            }
+            assert_eq!(carry_on(&mut resumed), expected, "{deadlines_stored}");
         }
-        for offset in 25..40 {
-            assert!(view(&mut whole, offset));
-            assert!(view(&mut resumed, offset));
-        }
-        assert_eq!(
-            drain(&mut resumed, events[39].1),
-            drain(&mut whole, events[39].1)
+    }
+
+    #[test]
+    fn a_stored_state_that_cannot_be_read_fails_its_first_use_naming_the_user() {
+        let config = SignalConfig::default();
+        let mut first = Shard::new(topics());
+        page_view(&mut first, "broken", DAY_0 + HOUR);
+        let mut stored = Vec::new();
+        first.drain(
+            EventTime::from_millis(DAY_0 + HOUR),
+            LATENESS,
+            &config,
+            |changed| stored.push(stored_row(changed, DAY_0 + HOUR)),
         );
+        // The profile state's own version byte, after the stored user's and the state's length.
+        stored[0].state[2] = 99;
+        let unreadable = |error: RestoreError| {
+            assert_eq!(error.user_id, "broken");
+            assert!(matches!(
+                error.source,
+                StateDecodeError::UnsupportedVersion { found: 99, .. }
+            ));
+        };
+
+        // Left encoded, it is found out by its next event, or by its next deadline.
+        let (mut resumed, _) = restore(Shard::new(topics()), &stored).unwrap();
+        let json = r#"{"event_id":"e","type":"page_view","user_id":"broken","ts":1767236400000,"props":{"page":"/"}}"#;
+        let event = decode(json.as_bytes(), &DecodeLimits::default()).unwrap();
+        unreadable(resumed.apply(0, 1, &event, &config).unwrap_err());
+        let (mut resumed, _) = restore(Shard::new(topics()), &stored).unwrap();
+        let tomorrow = EventTime::from_millis(DAY_0 + MILLIS_PER_DAY + 2 * HOUR);
+        unreadable(resumed.sweep(tomorrow).unwrap_err());
+        // Without stored deadlines it is decoded, and found out, by the restore.
+        stored[0].deadlines_fingerprint = 0;
+        unreadable(restore(Shard::new(topics()), &stored).unwrap_err());
+    }
+
+    #[test]
+    fn a_user_forgotten_while_encoded_leaves_the_others_as_they_were() {
+        let config = SignalConfig::default();
+        let mut first = Shard::new(topics());
+        let mut stored = Vec::new();
+        for (user, hour) in [("gone", 1), ("middle", 2), ("last", 3)] {
+            page_view(&mut first, user, DAY_0 + hour * HOUR);
+        }
+        first.drain(
+            EventTime::from_millis(DAY_0 + 4 * HOUR),
+            LATENESS,
+            &config,
+            |changed| stored.push(stored_row(changed, DAY_0 + 4 * HOUR)),
+        );
+        let (mut resumed, _) = restore(Shard::new(topics()), &stored).unwrap();
+        assert_eq!(resumed.encoded, 3);
+        // "gone" is in slot 0, and "last" moves into it.
+        assert!(resumed.forget("gone"));
+        assert_eq!((resumed.users(), resumed.encoded), (2, 2));
+
+        let tomorrow = DAY_0 + MILLIS_PER_DAY + 4 * HOUR;
+        assert_eq!(resumed.sweep(EventTime::from_millis(tomorrow)).unwrap(), 2);
+        assert_eq!(resumed.encoded, 0);
+        let swept: Vec<(String, u32)> = drain(&mut resumed, tomorrow)
+            .into_iter()
+            .map(|p| (p.user_id, p.days_inactive))
+            .collect();
+        assert_eq!(swept, [("last".to_owned(), 1), ("middle".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn an_encoded_user_takes_no_more_room_than_a_decoded_one() {
+        assert_eq!(size_of::<UserState>(), size_of::<ProfileState>());
     }
 
     #[test]

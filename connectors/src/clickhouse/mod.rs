@@ -10,6 +10,7 @@
 //! - `rows.rs`: one row type per table written, in RowBinary's byte layout;
 //! - `sink.rs`: a flush's inserts (dead letters, states, profiles, alerts) and the state restore
 //!   read;
+//! - `state_rows.rs`: that read's response cut into rows as it arrives;
 //! - `pseudonym.rs`: the keyed hash analysts see in place of a user id;
 //! - `forget.rs`: forgetting users: tombstones, deletes from every table, and waiting for them.
 //!
@@ -21,6 +22,7 @@ mod migrate;
 mod pseudonym;
 mod rows;
 mod sink;
+mod state_rows;
 
 pub use config::ClickHouseConfig;
 pub use forget::{forget, ForgetError, ForgetReport, Tombstone, UserTable};
@@ -28,5 +30,10 @@ pub use migrate::{
     migrate, migrate_with, CrmFeed, MigrateError, Migration, MigrationReport, EMBEDDED,
 };
 pub use pseudonym::{Pseudonym, Pseudonymiser};
-pub use rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow, TombstoneRow};
-pub use sink::{ClickHouseSink, SinkBatch, SinkError, StoredState};
+pub use rows::{
+    AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow, StoredDeadlines, TombstoneRow,
+};
+pub use sink::{ClickHouseSink, SinkBatch, SinkError};
+pub use state_rows::{
+    RowError, StateChunk, StateRows, StateRowsError, StoredState, StoredStateRef,
+};

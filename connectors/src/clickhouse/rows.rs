@@ -144,17 +144,46 @@ pub struct StateRow {
     /// The same version as the profile row written with it.
     pub version: u64,
     pub updated_at: u32,
+    /// The user's deadlines as the shard filed them when `state` was encoded, the least `i64`
+    /// for none, and the fingerprint of what they were computed with (see
+    /// [`StoredDeadlines`]).
+    pub next_change_ms: i64,
+    pub alert_due_ms: i64,
+    pub deadlines_fingerprint: u64,
+}
+
+/// What `next_change_ms` and `alert_due_ms` hold for no deadline: the least `Int64`, which no
+/// deadline reaches. The columns are not `Nullable`, which would cost the restore's read a
+/// null map per column (schemas/clickhouse/0010_profile_state_deadlines.sql).
+pub(super) const NO_DEADLINE: i64 = i64::MIN;
+
+/// A user's deadlines, epoch milliseconds of event time, as `profile_state` stores them beside
+/// the state, so that a restore can file the user without decoding it (docs/pipeline.md,
+/// "Restoring a partition").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredDeadlines {
+    /// When the profile next changes with no new event; `None` if never. (A deadline is an
+    /// event time from the years 0000 to 9999, never the least `i64`, which the column holds
+    /// for none.)
+    pub next_change_ms: Option<i64>,
+    /// When the alert timeline next has something to decide; `None` if nothing (or no
+    /// timeline).
+    pub alert_due_ms: Option<i64>,
+    /// `portrait_core::state::deadlines_fingerprint` of the settings the two were computed
+    /// with; 0 in rows written before they were stored.
+    pub fingerprint: u64,
 }
 
 impl StateRow {
     /// The state of `user_id`, from source partition `partition`, written at watermark
-    /// `updated_at_ms` with the same `version` as its profile row.
+    /// `updated_at_ms` with the same `version` as its profile row, and its `deadlines`.
     pub fn new(
         partition: i32,
         user_id: &str,
         state: Vec<u8>,
         version: u64,
         updated_at_ms: i64,
+        deadlines: StoredDeadlines,
     ) -> Self {
         Self {
             partition: u32::try_from(partition).expect("Kafka partitions are >= 0"),
@@ -162,6 +191,9 @@ impl StateRow {
             state,
             version,
             updated_at: datetime(updated_at_ms.div_euclid(1000)),
+            next_change_ms: deadlines.next_change_ms.unwrap_or(NO_DEADLINE),
+            alert_due_ms: deadlines.alert_due_ms.unwrap_or(NO_DEADLINE),
+            deadlines_fingerprint: deadlines.fingerprint,
         }
     }
 }

@@ -35,9 +35,9 @@ use std::borrow::Borrow;
 use std::time::Duration;
 
 use clickhouse::{Client, Row, RowWrite};
-use serde::Deserialize;
 
 use super::rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow};
+use super::state_rows::StateChunk;
 use super::{ClickHouseConfig, Pseudonymiser};
 
 pub(super) const PROFILES: &str = "user_profiles";
@@ -183,19 +183,48 @@ impl ClickHouseSink {
         self.insert::<EventRow<'_>, _>(EVENTS, events).await
     }
 
-    /// The latest state of every user of source partition `partition`, in no particular
-    /// order. One range read of the table's primary key, `FINAL` so that only the highest
-    /// version per user comes back.
-    pub async fn read_states(&self, partition: u32) -> Result<Vec<StoredState>, SinkError> {
-        self.client
-            .query(
-                "SELECT user_id, state, version, updated_at FROM profile_state FINAL \
-                 WHERE `partition` = ?",
-            )
+    /// How many rows of `profile_state` partition `partition` holds, the versions its merges
+    /// have not collapsed yet included: an upper bound of its users, to size a restore's tables
+    /// before the rows come. Cheap: one column of the partition's range is read.
+    ///
+    /// Read to the end of the response (`fetch_all`, not `fetch_one`, which stops after the
+    /// row), so that the connection goes back to the pool for the read that follows: a new
+    /// connection is refused by a ClickHouse shutting down, which still serves open ones.
+    pub async fn count_states(&self, partition: u32) -> Result<u64, SinkError> {
+        let counts: Vec<u64> = self
+            .client
+            .query("SELECT count() FROM profile_state WHERE `partition` = ?")
             .bind(partition)
             .fetch_all()
             .await
-            .map_err(|source| SinkError::ReadStates { partition, source })
+            .map_err(|source| SinkError::ReadStates { partition, source })?;
+        Ok(counts.into_iter().sum())
+    }
+
+    /// The latest state of every user of source partition `partition`, in no particular
+    /// order, handed to `chunk` as the response arrives, to be cut into rows by
+    /// [`StateRows`](super::StateRows). One range read of the table's primary key, `FINAL` so
+    /// that only the highest version per user comes back. On error, the chunks handed over so
+    /// far are not the whole answer: read again from the start.
+    pub async fn read_states(
+        &self,
+        partition: u32,
+        mut chunk: impl FnMut(StateChunk),
+    ) -> Result<(), SinkError> {
+        let error = |source| SinkError::ReadStates { partition, source };
+        let mut response = self
+            .client
+            .query(
+                "SELECT user_id, state, version, updated_at, next_change_ms, alert_due_ms, \
+                 deadlines_fingerprint FROM profile_state FINAL WHERE `partition` = ?",
+            )
+            .bind(partition)
+            .fetch_bytes("RowBinary")
+            .map_err(error)?;
+        while let Some(bytes) = response.next().await.map_err(error)? {
+            chunk(StateChunk(bytes));
+        }
+        Ok(())
     }
 
     /// One `INSERT` of `rows` (values or references to them) into `table`; nothing at all
@@ -232,16 +261,4 @@ impl ClickHouseSink {
         }
         insert.end().await.map_err(error)
     }
-}
-
-/// A `profile_state` row as the restore reads it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Row, Deserialize)]
-pub struct StoredState {
-    pub user_id: String,
-    #[serde(with = "serde_bytes")]
-    pub state: Vec<u8>,
-    /// The version of the last profile row written for the user.
-    pub version: u64,
-    /// The watermark that row was evaluated at, in whole seconds.
-    pub updated_at: u32,
 }

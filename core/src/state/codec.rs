@@ -186,9 +186,14 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn str(&mut self, field: &'static str) -> Result<&'a str, StateDecodeError> {
+        std::str::from_utf8(self.str_bytes(field)?).map_err(|_| invalid(field, "not UTF-8"))
+    }
+
+    /// What [`Writer::str`] wrote, its bytes not checked to be UTF-8: for a reader that only
+    /// skips the string or compares it with known ones.
+    pub(crate) fn str_bytes(&mut self, field: &'static str) -> Result<&'a [u8], StateDecodeError> {
         let len: usize = self.int(field)?;
-        let bytes = self.take(len, field)?;
-        std::str::from_utf8(bytes).map_err(|_| invalid(field, "not UTF-8"))
+        self.take(len, field)
     }
 
     /// `len` raw bytes.

@@ -22,6 +22,8 @@
 //! `days_inactive` ticks once a day for as long as no event arrives, so the sweep
 //! re-evaluates each idle user about once per day of event time, and only then.
 
+use sha2::{Digest, Sha256};
+
 use super::ProfileState;
 use crate::signals::activity::ACTIVE_DAYS_WINDOW;
 use crate::signals::churn::{PREVIOUS_WINDOW_END, RECENT_WINDOW};
@@ -92,9 +94,51 @@ impl ProfileState {
     }
 }
 
+/// What [`ProfileState::next_change`] and
+/// [`StageTimeline::next_due`](crate::alerts::StageTimeline::next_due) return depends on, beyond
+/// the state: the rules coded here and there, and `config`. Bump it whenever either function
+/// may return something else for the same state and configuration.
+const DEADLINE_RULES: u32 = 1;
+
+/// A fingerprint of what a user's deadlines are computed with: the rules' version
+/// (`DEADLINE_RULES`) and every signal setting (`config`'s `Debug` text, which lists every
+/// field and has no unordered collection). `profile_state` stores it beside each user's next
+/// deadline and alert due time, so that a restore trusts the stored times only if they were
+/// computed exactly as this process would compute them, and decodes the user to compute them
+/// otherwise. Never 0: that is the value of rows written before deadlines were stored.
+pub fn deadlines_fingerprint(config: &SignalConfig) -> u64 {
+    let mut hash = Sha256::new();
+    hash.update(DEADLINE_RULES.to_le_bytes());
+    hash.update(format!("{config:?}").as_bytes());
+    let digest = hash.finalize();
+    let prefix: [u8; 8] = digest[..8]
+        .try_into()
+        .expect("a SHA-256 digest has 32 bytes");
+    u64::from_le_bytes(prefix).max(1)
+}
+
 /// `day` + `days`, if that is still a `Day`.
 fn days_after(day: Day, days: i64) -> Option<Day> {
     i32::try_from(i64::from(day.get()) + days)
         .ok()
         .map(Day::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_every_setting_and_nothing_else() {
+        let config = SignalConfig::default();
+        let fingerprint = deadlines_fingerprint(&config);
+        assert_ne!(fingerprint, 0, "0 marks rows without stored deadlines");
+        assert_eq!(deadlines_fingerprint(&config.clone()), fingerprint);
+        let mut stricter = config.clone();
+        stricter.lifecycle.recent_days += 1;
+        assert_ne!(deadlines_fingerprint(&stricter), fingerprint);
+        let mut keywords = config;
+        keywords.promo_keywords = crate::signals::Keywords::new(["sale"]).unwrap();
+        assert_ne!(deadlines_fingerprint(&keywords), fingerprint);
+    }
 }

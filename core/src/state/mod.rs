@@ -31,6 +31,7 @@ mod stored;
 mod tests;
 
 pub use codec::StateDecodeError;
+pub use deadline::deadlines_fingerprint;
 pub use stored::StoredUser;
 
 use crate::event::{AccountAction, Direction, Event, EventKind, Order};

@@ -120,6 +120,46 @@ impl<'a> StoredUser<'a> {
     }
 }
 
+impl StoredUser<'_> {
+    /// The partition's progress alone, from a blob [`StoredUser::decode`] reads: each topic's
+    /// name (its bytes, not checked to be UTF-8: the caller compares them with the topics it
+    /// reads) and latest event time, handed to `each`. A restore that leaves its users encoded
+    /// still needs the greatest of these over a partition's rows. The profile state is skipped
+    /// by its length and the applied offsets entry by entry, so nothing else is decoded, and
+    /// nothing else is checked either: a blob this accepts may still fail to decode. A bare
+    /// profile state has no progress.
+    pub fn read_partition_latest<'a>(
+        bytes: &'a [u8],
+        mut each: impl FnMut(&'a [u8], i64),
+    ) -> Result<(), StateDecodeError> {
+        let mut r = Reader::new(bytes);
+        match r
+            .u8("stored version")
+            .map_err(|_| StateDecodeError::Empty)?
+        {
+            VERSION => {}
+            BARE_STATE => return Ok(()),
+            found => {
+                return Err(StateDecodeError::UnsupportedVersion {
+                    found,
+                    supported: VERSION,
+                })
+            }
+        }
+        let len: usize = r.int("profile state length")?;
+        r.bytes(len, "profile state")?;
+        for _ in 0..r.count("applied offsets")? {
+            r.str_bytes("applied offsets")?;
+            r.signed("applied offsets")?;
+        }
+        for _ in 0..r.count("partition latest")? {
+            let topic = r.str_bytes("partition latest")?;
+            each(topic, r.signed("partition latest")?);
+        }
+        Ok(())
+    }
+}
+
 /// A count, then (topic name, zigzag varint) pairs.
 fn by_topic<'a>(
     r: &mut Reader<'a>,
@@ -169,6 +209,8 @@ mod tests {
         assert_eq!(user.state, state);
         assert!(user.applied.is_empty() && user.partition_latest.is_empty());
         assert_eq!(user.timeline, None);
+        StoredUser::read_partition_latest(&blob, |topic, _| panic!("progress of {topic:?}"))
+            .unwrap();
     }
 
     proptest! {
@@ -204,6 +246,11 @@ mod tests {
             let blob = encode(&user);
             let restored = StoredUser::decode(&blob).unwrap();
             prop_assert_eq!(&restored, &user);
+            let mut progress = Vec::new();
+            StoredUser::read_partition_latest(&blob, |t, ms| progress.push((t, ms))).unwrap();
+            let stored: Vec<(&[u8], i64)> =
+                user.partition_latest.iter().map(|&(t, ms)| (t.as_bytes(), ms)).collect();
+            prop_assert_eq!(progress, stored);
 
             let mut resumed = Followed {
                 state: Some(restored.state),
