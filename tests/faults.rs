@@ -36,6 +36,28 @@ fn run_until_end(
     command
 }
 
+/// A run that took a partition on. A run the group gives no partition within [`STALL`] is
+/// replaced (dropping it kills it, and a new member moves the group on), at most
+/// [`MAX_STALLS`] times over the test, counted in `stalls`.
+async fn consuming(
+    kafka: &portrait_connectors::kafka::KafkaConfig,
+    clickhouse: &portrait_connectors::clickhouse::ClickHouseConfig,
+    config: &Path,
+    stalls: &mut usize,
+) -> Running {
+    loop {
+        let command = run_until_end(kafka, clickhouse, config);
+        match tokio::time::timeout(STALL, Running::consuming(command)).await {
+            Ok(run) => return run,
+            Err(_stalled) => {
+                *stalls += 1;
+                assert!(*stalls <= MAX_STALLS, "the group stalled {stalls} times");
+                eprintln!("the group gave a run no partition within {STALL:?}; replaced it");
+            }
+        }
+    }
+}
+
 /// The configuration file of the fault tests' runs (the rest comes from the environment).
 const CONFIG: &str = r#"[kafka.properties]
 "session.timeout.ms" = "6000"
@@ -71,35 +93,22 @@ async fn killed_ten_times_mid_run_the_profiles_and_alerts_still_equal_the_truth(
         let seed: u64 = rand::random();
         eprintln!("kill moments from seed {seed}");
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let (mut kills, mut stalls) = (0, 0);
-        while kills < KILLS {
+        let mut stalls = 0;
+        for kills in 1..=KILLS {
             // The moment counts from when the run took a partition on (after the group
             // rebalance that follows each kill), so every kill lands while events are processed.
-            let command = run_until_end(&kafka, &clickhouse, &config);
-            let mut run = match tokio::time::timeout(STALL, Running::consuming(command)).await {
-                Ok(run) => run,
-                Err(_stalled) => {
-                    // Dropping the run killed it; a new member moves the group on.
-                    stalls += 1;
-                    assert!(stalls <= MAX_STALLS, "the group stalled {stalls} times");
-                    eprintln!("the group gave a run no partition within {STALL:?}; replaced it");
-                    continue;
-                }
-            };
+            let mut run = consuming(&kafka, &clickhouse, &config, &mut stalls).await;
             // The wait is the fault's timing, not synchronisation: the crash lands at a random
             // moment of the work, whatever the run is doing then.
             let moment = Duration::from_millis(rng.gen_range(200..3_000));
             tokio::time::sleep(moment).await;
             run.assert_still_going("before its kill").await;
             run.kill().await;
-            kills += 1;
             eprintln!("kill {kills}: {moment:?} after taking a partition on");
         }
 
-        let (summary, _log) = Running::consuming(run_until_end(&kafka, &clickhouse, &config))
-            .await
-            .finished(FINAL_RUN_WITHIN)
-            .await;
+        let final_run = consuming(&kafka, &clickhouse, &config, &mut stalls).await;
+        let (summary, _log) = final_run.finished(FINAL_RUN_WITHIN).await;
         eprintln!("the final run: {summary}");
 
         let verified = verify(&dataset, LATENESS_MS, &kafka, &clickhouse).await;
