@@ -3,8 +3,8 @@
 //! The tables are named as in ClickHouse, with the views analysts read there:
 //! `user_profiles_current` (each user's latest profile version), `profile_alerts_unique`
 //! (every alert once: an embedded run writes each alert once, so it is `profile_alerts`
-//! itself) and `dead_letters`, so that a dashboard query written for both dialects runs on
-//! either.
+//! itself), `dead_letters`, `segment_membership` and `segment_members` (each user's current
+//! segments), so that a dashboard query written for both dialects runs on either.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use serde::de::DeserializeOwned;
 
 use crate::columns;
-use crate::tables::{table_file, ALERTS, DEAD_LETTERS, PROFILES};
+use crate::tables::{table_file, ALERTS, ALL, PROFILES, SEGMENTS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -43,7 +43,7 @@ pub enum QueryError {
 /// A SQL session over the tables of `dir`.
 pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
     let context = SessionContext::new();
-    for table in [PROFILES, ALERTS, DEAD_LETTERS] {
+    for table in ALL {
         let file = table_file(dir, table);
         if !file.exists() {
             return Err(QueryError::NoTable {
@@ -74,6 +74,15 @@ pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
     context
         .sql(&format!(
             "CREATE VIEW profile_alerts_unique AS SELECT * FROM {ALERTS}"
+        ))
+        .await?;
+    // ClickHouse's view takes argMax over version (schemas/clickhouse/0011); DataFusion has
+    // no argMax, and the latest row per (user, segment) is the same thing.
+    context
+        .sql(&format!(
+            "CREATE VIEW segment_members AS SELECT user_id, segment, \"at\" AS entered_at, \
+             version FROM (SELECT *, row_number() OVER (PARTITION BY user_id, segment ORDER BY \
+             version DESC) AS newest FROM {SEGMENTS}) WHERE newest = 1 AND change = 'entered'"
         ))
         .await?;
     Ok(context)
