@@ -10,8 +10,8 @@ mod query;
 mod segments;
 mod tables;
 
-pub use output::{write, Format};
 pub use columns::profiles_schema;
+pub use output::{write, Format};
 pub use query::{query, rows, session, QueryError};
 pub use segments::{
     Position, SegmentDef, SegmentError, SegmentErrors, Segments, Transition, MAX_SEGMENTS,

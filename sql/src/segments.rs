@@ -300,7 +300,9 @@ fn compile_predicate(
             ),
         ));
     }
-    state.create_physical_expr(logical, schema).map_err(planning)
+    state
+        .create_physical_expr(logical, schema)
+        .map_err(planning)
 }
 
 /// Parses one whole expression, or says where it goes wrong.
@@ -525,7 +527,8 @@ mod tests {
     fn a_predicate_that_is_not_a_boolean_is_refused() {
         let message = mistake("revenue * 2");
         assert!(
-            message.starts_with("segment vip_at_risk: the predicate is a Float64, not true or false"),
+            message
+                .starts_with("segment vip_at_risk: the predicate is a Float64, not true or false"),
             "{message}"
         );
     }
@@ -535,7 +538,10 @@ mod tests {
         let errors = Segments::compile(&[def("VIP", "orders > 1"), def("", "orders > 1")])
             .unwrap_err()
             .to_string();
-        assert!(errors.contains("segment name \"VIP\" must be lower-case"), "{errors}");
+        assert!(
+            errors.contains("segment name \"VIP\" must be lower-case"),
+            "{errors}"
+        );
         assert!(errors.contains("segment name \"\" must be"), "{errors}");
 
         let errors = Segments::compile(&[def("a", "orders > 1"), def("a", "orders > 2")])
@@ -547,7 +553,10 @@ mod tests {
             .map(|i| def(&format!("s{i}"), "orders > 1"))
             .collect();
         let errors = Segments::compile(&many).unwrap_err().to_string();
-        assert!(errors.starts_with("65 segments are defined, at most 64"), "{errors}");
+        assert!(
+            errors.starts_with("65 segments are defined, at most 64"),
+            "{errors}"
+        );
         assert_eq!(compile(&many[..MAX_SEGMENTS]).names().len(), 64);
     }
 
@@ -577,6 +586,9 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(segments.transitions(0b001, 0b000).next().unwrap().alert, false);
+        assert_eq!(
+            segments.transitions(0b001, 0b000).next().unwrap().alert,
+            false
+        );
     }
 }

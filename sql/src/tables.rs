@@ -78,9 +78,7 @@ impl ParquetTables {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let existing = ALL
-            .iter()
-            .any(|name| table_file(dir, name).exists());
+        let existing = ALL.iter().any(|name| table_file(dir, name).exists());
         if existing && !replace {
             return Err(TablesError::Exists(dir.to_owned()));
         }

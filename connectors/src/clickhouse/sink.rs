@@ -151,11 +151,18 @@ impl ClickHouseSink {
                 database: self.database.clone(),
                 source,
             })?;
-        let missing: Vec<&'static str> =
-            [DEAD_LETTERS, STATES, PROFILES, ALERTS, SEGMENTS, EVENTS, FORGOTTEN]
-                .into_iter()
-                .filter(|table| !present.iter().any(|name| name == table))
-                .collect();
+        let missing: Vec<&'static str> = [
+            DEAD_LETTERS,
+            STATES,
+            PROFILES,
+            ALERTS,
+            SEGMENTS,
+            EVENTS,
+            FORGOTTEN,
+        ]
+        .into_iter()
+        .filter(|table| !present.iter().any(|name| name == table))
+        .collect();
         if missing.is_empty() {
             Ok(())
         } else {
