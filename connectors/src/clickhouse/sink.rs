@@ -31,8 +31,9 @@
 //! `uniqExact(event_id)`). `profile_alerts` is a `ReplacingMergeTree` ordered by what the
 //! `alert_id` hashes, so a repeated alert collapses too (readers use `profile_alerts_unique`).
 //! `segment_membership` is a `ReplacingMergeTree` ordered by (user, segment, profile version),
-//! so a repeated change collapses too. `dead_letters` is an append-only log and may then hold a repeat, which its table
-//! documentation allows (count `uniqExact(topic, partition, offset)`). See `docs/storage.md`.
+//! so a repeated change collapses too. `dead_letters` is an append-only log and may then hold
+//! a repeat, which its table documentation allows (count `uniqExact(topic, partition,
+//! offset)`). See `docs/storage.md`.
 
 use std::borrow::Borrow;
 use std::time::Duration;
