@@ -132,3 +132,68 @@ fn times_as_seconds(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
         .collect();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
+
+#[cfg(test)]
+mod tests {
+    use portrait_connectors::clickhouse::{SegmentChange, SegmentRow, SinkBatch};
+    use portrait_pipelines::Tables;
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::ParquetTables;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Member {
+        user_id: String,
+        segment: String,
+        entered_at: i64,
+        version: u64,
+    }
+
+    /// The same changes as the ClickHouse sink's test of its `segment_members` view, and the
+    /// same answer: the view reads each (user, segment)'s latest change by version.
+    #[tokio::test]
+    async fn segment_members_are_the_pairs_whose_latest_change_is_an_entry() {
+        let dir = std::env::temp_dir().join(format!("portrait-sql-members-{}", std::process::id()));
+        let noon = 1_714_564_800_000;
+        let change = |user_id, segment, change, hours: i64, version| {
+            SegmentRow::new(user_id, segment, change, noon + hours * 3_600_000, version)
+        };
+        let first = [
+            change("u-1", "vip_at_risk", SegmentChange::Entered, 0, 3),
+            change("u-1", "promo_only", SegmentChange::Entered, 0, 3),
+            change("u-2", "promo_only", SegmentChange::Entered, 0, 1),
+        ];
+        let second = [change("u-1", "vip_at_risk", SegmentChange::Left, 30, 5)];
+        let mut tables = ParquetTables::create(&dir, true).unwrap();
+        for segments in [&first[..], &second[..]] {
+            let batch = SinkBatch {
+                segments,
+                ..SinkBatch::default()
+            };
+            Tables::write(&mut tables, &batch).unwrap();
+        }
+        tables.finish().unwrap();
+
+        let members: Vec<Member> = rows(
+            &dir,
+            "SELECT * FROM segment_members ORDER BY user_id, segment",
+        )
+        .await
+        .unwrap();
+        let member = |user_id: &str, segment: &str, version| Member {
+            user_id: user_id.to_owned(),
+            segment: segment.to_owned(),
+            entered_at: noon / 1000,
+            version,
+        };
+        assert_eq!(
+            members,
+            [
+                member("u-1", "promo_only", 3),
+                member("u-2", "promo_only", 1)
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -514,6 +514,16 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_function_is_pointed_at() {
+        let message = mistake("orders > 1 AND lenght(user_id) > 3");
+        assert!(
+            message.starts_with("segment vip_at_risk: Invalid function 'lenght'"),
+            "{message}"
+        );
+        assert!(message.contains("at line 1, column 16:"), "{message}");
+    }
+
+    #[test]
     fn trailing_text_after_the_expression_is_refused_where_it_starts() {
         let message = mistake("orders >= 2 LIMIT 3");
         assert!(
@@ -586,9 +596,15 @@ mod tests {
                 },
             ]
         );
+        // Leaving a segment that alerts on entry fires nothing.
+        let left: Vec<Transition<'_>> = segments.transitions(0b001, 0b000).collect();
         assert_eq!(
-            segments.transitions(0b001, 0b000).next().unwrap().alert,
-            false
+            left,
+            [Transition {
+                segment: "vip_at_risk",
+                change: SegmentChange::Left,
+                alert: false,
+            }]
         );
     }
 }
