@@ -82,6 +82,7 @@ fn flush(c: &mut Criterion) {
         states: &state_rows,
         alerts: &[],
         dead_letters: &[],
+        segments: &[],
     };
     let sink = ClickHouseSink::new(&ClickHouseConfig {
         url: format!("http://{}", stand_in_server()),

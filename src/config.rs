@@ -9,6 +9,7 @@
 //! The configuration is parsed and validated once, here; nothing downstream reads raw strings
 //! or environment variables.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_connectors::kafka::{is_secret_property, KafkaConfig};
 use portrait_core::SignalConfig;
 use portrait_pipelines::{AlertsConfig, PipelineConfig};
+use portrait_sql::{SegmentDef, Segments};
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
@@ -48,6 +50,21 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub metrics: MetricsConfig,
     pub embedded: EmbeddedConfig,
+    /// `[segments.NAME]`: named predicates over the profile columns (docs/segments.md). Set
+    /// in the file only: a map's keys have no defaults to name environment variables after.
+    pub segments: BTreeMap<String, SegmentConfig>,
+}
+
+/// One segment: `[segments.vip_at_risk] where = "..."`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentConfig {
+    /// A boolean SQL expression over the columns of `user_profiles`.
+    #[serde(rename = "where")]
+    pub predicate: String,
+    /// Whether entering the segment fires a `segment_entered` alert. Default false.
+    #[serde(default)]
+    pub alert: bool,
 }
 
 /// Where `portrait run` reads events and writes profiles, chosen by what is configured.
@@ -204,6 +221,20 @@ impl Config {
         }
     }
 
+    /// The segments in name order, which is their bit order in a membership mask. Names,
+    /// not positions, identify a segment wherever membership is stored: adding a segment
+    /// moves the bits of the ones after it.
+    pub fn segment_defs(&self) -> Vec<SegmentDef> {
+        self.segments
+            .iter()
+            .map(|(name, segment)| SegmentDef {
+                name: name.clone(),
+                predicate: segment.predicate.clone(),
+                alert: segment.alert,
+            })
+            .collect()
+    }
+
     /// Checks the values themselves, once they have the right types.
     fn validate(&self) -> Vec<Mistake> {
         let mut mistakes = match self.mode() {
@@ -222,6 +253,14 @@ impl Config {
             source: "[alerts]".into(),
             message: e.to_string(),
         }));
+        if !self.segments.is_empty() {
+            if let Err(errors) = Segments::compile(&self.segment_defs()) {
+                mistakes.extend(errors.0.into_iter().map(|e| Mistake {
+                    source: "[segments]".into(),
+                    message: e.to_string(),
+                }));
+            }
+        }
         let listen = &self.metrics.listen;
         if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
             mistakes.push(Mistake {
@@ -752,6 +791,65 @@ mod tests {
             sources,
             ["PORTRAIT_CLICKHOUSE_VALIDATION", "[kafka]", "[clickhouse]"]
         );
+    }
+
+    #[test]
+    fn segments_are_read_in_name_order_with_alert_off_by_default() {
+        let loaded = Config::from_layers(
+            file(
+                "[segments.vip_at_risk]\n\
+                 where = \"rfm_segment = 'champions' AND lifecycle_stage = 'at_risk'\"\n\
+                 alert = true\n\
+                 [segments.promo_only]\n\
+                 where = \"orders >= 2 AND promo_orders = orders\"\n",
+            ),
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.config.segment_defs(),
+            [
+                SegmentDef {
+                    name: "promo_only".into(),
+                    predicate: "orders >= 2 AND promo_orders = orders".into(),
+                    alert: false,
+                },
+                SegmentDef {
+                    name: "vip_at_risk".into(),
+                    predicate: "rfm_segment = 'champions' AND lifecycle_stage = 'at_risk'".into(),
+                    alert: true,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn every_bad_segment_is_reported_with_its_position() {
+        let err = Config::from_layers(
+            file(
+                "[segments.Bad-Name]\nwhere = \"orders > 1\"\n\
+                 [segments.typo]\nwhere = \"orders > 1 AND revenu > 500\"\n",
+            ),
+            env(&[]),
+        )
+        .unwrap_err();
+        let sources: Vec<_> = err.0.iter().map(|m| m.source.as_str()).collect();
+        assert_eq!(sources, ["[segments]", "[segments]"], "{err}");
+        let text = err.to_string();
+        assert!(text.contains("segment name \"Bad-Name\""), "{text}");
+        assert!(
+            text.contains(
+                "segment typo: no column \"revenu\" in user_profiles, at line 1, column 16:"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_segment_needs_its_predicate() {
+        let err =
+            Config::from_layers(file("[segments.vip]\nalert = true\n"), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("missing field `where`"), "{err}");
     }
 
     #[test]

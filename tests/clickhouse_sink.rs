@@ -1,6 +1,6 @@
 //! The sinks a flush writes to, against the real ClickHouse and broker started by
 //! `scripts/services up`: the ClickHouse sink (profiles, state blobs, dead letters, alerts,
-//! the event archive, readiness) and the Kafka dead-letter producer.
+//! segment changes, the event archive, readiness) and the Kafka dead-letter producer.
 //!
 //! Every test works in a database, topic and consumer group of its own, so tests run in any
 //! order and in parallel. Expected values are written out by hand below, never derived from the
@@ -14,7 +14,8 @@ use common::alerts::NEW_YEAR_MS;
 use common::{fresh, kafka_config, on_fresh_database};
 use portrait_connectors::clickhouse::{
     migrate, AlertRow, ClickHouseConfig, ClickHouseSink, DeadLetterRow, EventRow, ProfileRow,
-    SinkBatch, SinkError, StateRow, StateRows, StoredDeadlines, StoredState,
+    Pseudonymiser, SegmentChange, SegmentRow, SinkBatch, SinkError, StateRow, StateRows,
+    StoredDeadlines, StoredState,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_connectors::kafka::{Admin, DeadLetterProducer, Source};
@@ -573,6 +574,89 @@ async fn a_repeated_alert_appears_once_in_the_unique_view() {
     .await;
 }
 
+/// Segment changes land as written, with the pseudonym; a replayed flush's repeats collapse,
+/// and `segment_members` shows each user's current segments by the latest version.
+#[tokio::test]
+async fn segment_changes_land_and_the_members_view_follows_the_latest_version() {
+    on_fresh_database("sink_segments", |config| async move {
+        migrate(&config).await.expect("migrate");
+        config
+            .client()
+            .query("SYSTEM STOP MERGES segment_membership")
+            .execute()
+            .await
+            .expect("stop merges");
+        let sink = ClickHouseSink::new(&config);
+        let pseudonymiser = Pseudonymiser::new("k3y");
+        let change = |user_id, segment, change, hour: i64, version| {
+            SegmentRow::new(
+                user_id,
+                segment,
+                change,
+                (MAY_1_NOON + hour * HOUR) * 1000,
+                version,
+            )
+            .pseudonymised(Some(&pseudonymiser))
+        };
+        let first = [
+            change("u-1", "vip_at_risk", SegmentChange::Entered, 0, 3),
+            change("u-1", "promo_only", SegmentChange::Entered, 0, 3),
+            change("u-2", "promo_only", SegmentChange::Entered, 0, 1),
+        ];
+        let second = [change("u-1", "vip_at_risk", SegmentChange::Left, 30, 5)];
+        // The first flush twice, as a retry after a failed write would.
+        for rows in [&first[..], &first[..], &second[..]] {
+            write(
+                &sink,
+                SinkBatch {
+                    segments: rows,
+                    ..SinkBatch::default()
+                },
+            )
+            .await;
+        }
+
+        let stored = select_json(&config, "SELECT count() AS rows FROM segment_membership").await;
+        assert_eq!(stored, [json!({ "rows": 7 })]);
+        let unique = select_json(
+            &config,
+            "SELECT * FROM segment_membership FINAL ORDER BY user_id, segment, version",
+        )
+        .await;
+        // HMAC-SHA256 under "k3y" of "u-1" and "u-2", computed with Python's hmac module.
+        let u1 = "ecaa44d54b00fe3dd0759ac111e265dbdd870755f2c6fb47164fbf7b6fd0dfe1";
+        let u2 = "0957819ad2a2d564280920ecd44b5caebd6663c384ffd5b2efbb910345da3a6c";
+        assert_eq!(
+            unique,
+            [
+                json!({ "user_id": "u-1", "segment": "promo_only", "change": "entered",
+                        "at": "2024-05-01 12:00:00", "version": 3, "user_key": u1 }),
+                json!({ "user_id": "u-1", "segment": "vip_at_risk", "change": "entered",
+                        "at": "2024-05-01 12:00:00", "version": 3, "user_key": u1 }),
+                json!({ "user_id": "u-1", "segment": "vip_at_risk", "change": "left",
+                        "at": "2024-05-02 18:00:00", "version": 5, "user_key": u1 }),
+                json!({ "user_id": "u-2", "segment": "promo_only", "change": "entered",
+                        "at": "2024-05-01 12:00:00", "version": 1, "user_key": u2 }),
+            ]
+        );
+        let members = select_json(
+            &config,
+            "SELECT * FROM segment_members ORDER BY user_id, segment",
+        )
+        .await;
+        assert_eq!(
+            members,
+            [
+                json!({ "user_id": "u-1", "segment": "promo_only",
+                        "entered_at": "2024-05-01 12:00:00", "version": 3 }),
+                json!({ "user_id": "u-2", "segment": "promo_only",
+                        "entered_at": "2024-05-01 12:00:00", "version": 1 }),
+            ]
+        );
+    })
+    .await;
+}
+
 /// Each archived column lands as written, `day` is the event's UTC day, and an event written
 /// twice is one row.
 #[tokio::test]
@@ -662,6 +746,7 @@ async fn an_unmigrated_database_is_not_ready_and_refuses_writes() {
                         "profile_state",
                         "user_profiles",
                         "profile_alerts",
+                        "segment_membership",
                         "events",
                         "forgotten_users"
                     ]

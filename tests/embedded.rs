@@ -282,6 +282,17 @@ async fn embedded_tables_from_stdin_verify_against_the_truth() {
         "{verified}"
     );
 
+    // The segments' tables are there, empty with no segment configured.
+    #[derive(Deserialize)]
+    struct Count {
+        n: u64,
+    }
+    for table in ["segment_membership", "segment_members"] {
+        let counts: Vec<Count> =
+            sql_json(&format!("SELECT count(*) AS n FROM {table}"), &data_dir).await;
+        assert_eq!(counts.iter().map(|c| c.n).sum::<u64>(), 0, "{table}");
+    }
+
     // A second run does not overwrite the first one's tables unless asked to.
     let again = embedded(&["run", "--input", events.to_str().unwrap()], &data_dir)
         .output()
@@ -304,4 +315,50 @@ async fn embedded_tables_from_stdin_verify_against_the_truth() {
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_file(&truth).unwrap();
     std::fs::remove_file(&alerts).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_config_points_at_the_mistake_in_a_segment() {
+    let dir = fresh_dir("segments_config");
+    let config = dir.join("portrait.toml");
+    std::fs::write(
+        &config,
+        "[segments.promo_only]\n\
+         where = \"orders >= 2 AND promo_orders = orders\"\n\
+         [segments.vip_at_risk]\n\
+         where = \"rfm_segment = 'champions' AND lifecycle_stage = 'at_risk'\"\n\
+         alert = true\n",
+    )
+    .unwrap();
+    let check = |config: &Path| {
+        embedded(
+            &["--config", config.to_str().unwrap(), "check-config"],
+            &dir,
+        )
+    };
+    let checked = succeed("portrait check-config (good segments)", check(&config)).await;
+    let checked = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.contains("  segments: promo_only, vip_at_risk (alert: vip_at_risk)\n"),
+        "{checked}"
+    );
+
+    std::fs::write(
+        &config,
+        "[segments.vip_at_risk]\n\
+         where = \"rfm_segment = 'champions' AND lifecycle_stage = = 'at_risk'\"\n",
+    )
+    .unwrap();
+    let refused = check(&config).output().unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(
+            "segment vip_at_risk: Expected: an expression, found: =, at line 1, column 49:\n    \
+             rfm_segment = 'champions' AND lifecycle_stage = = 'at_risk'\n    \
+             \x20                                               ^"
+        ),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -136,6 +136,21 @@ const PROFILE_ALERT_COLUMNS: &[(&str, &str)] = &[
     ("emitted_at", "DateTime('UTC')"),
 ];
 
+const SEGMENT_MEMBERSHIP_COLUMNS: &[(&str, &str)] = &[
+    ("user_id", "String"),
+    ("segment", "String"),
+    ("change", "String"),
+    ("at", "DateTime('UTC')"),
+    ("version", "UInt64"),
+];
+
+const SEGMENT_MEMBERS_COLUMNS: &[(&str, &str)] = &[
+    ("user_id", "String"),
+    ("segment", "String"),
+    ("entered_at", "DateTime('UTC')"),
+    ("version", "UInt64"),
+];
+
 /// `(name, type)` of each column, in table order. 18.16's system.columns has no `position`
 /// column to sort by; it lists a table's columns in definition order.
 async fn columns(config: &ClickHouseConfig, table: &str) -> Vec<(String, String)> {
@@ -153,8 +168,8 @@ async fn columns(config: &ClickHouseConfig, table: &str) -> Vec<(String, String)
 async fn tables_have_the_contract_columns() {
     on_fresh_database("columns", |config| async move {
         migrate(&config).await.expect("migrate");
-        // The tables end with the pseudonyms of migrations 0007-0009 (docs/security.md,
-        // "Pseudonymisation"); the contract views do not show them.
+        // The tables end with the pseudonyms of migrations 0007-0009 and 0011
+        // (docs/security.md, "Pseudonymisation"); the contract views do not show them.
         const USER_KEY: &[(&str, &str)] = &[("user_key", "String")];
         const EVENT_KEYS: &[(&str, &str)] = &[("user_key", "String"), ("event_key", "String")];
         for (table, expected, pseudonyms) in [
@@ -165,6 +180,8 @@ async fn tables_have_the_contract_columns() {
             ("dead_letters", DEAD_LETTER_COLUMNS, &[]),
             ("profile_alerts", PROFILE_ALERT_COLUMNS, USER_KEY),
             ("profile_alerts_unique", PROFILE_ALERT_COLUMNS, &[]),
+            ("segment_membership", SEGMENT_MEMBERSHIP_COLUMNS, USER_KEY),
+            ("segment_members", SEGMENT_MEMBERS_COLUMNS, &[]),
         ] {
             let expected: Vec<(String, String)> = expected
                 .iter()

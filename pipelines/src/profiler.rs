@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use portrait_connectors::clickhouse::{
-    AlertRow, DeadLetterRow, ProfileRow, Pseudonymiser, SinkBatch, StateRow,
+    AlertRow, DeadLetterRow, ProfileRow, Pseudonymiser, SegmentRow, SinkBatch, StateRow,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_core::alerts::{Alert, AlertRules};
@@ -73,6 +73,8 @@ pub(crate) struct FlushRows<'a> {
     pub states: Vec<StateRow>,
     pub alerts: Vec<AlertRow<'a>>,
     pub dead_letters: Vec<DeadLetterRow<'a>>,
+    /// The segments users entered and left (docs/segments.md).
+    pub segments: Vec<SegmentRow<'a>>,
     /// The alerts decided, for the alert sinks other than the table.
     pub decided: &'a [Alert],
 }
@@ -84,6 +86,7 @@ impl FlushRows<'_> {
             states: &self.states,
             alerts: &self.alerts,
             dead_letters: &self.dead_letters,
+            segments: &self.segments,
         }
     }
 }
@@ -143,6 +146,7 @@ impl Collected {
             states,
             alerts: alert_rows,
             dead_letters: dead_letters.iter().map(DeadLetterRow::from).collect(),
+            segments: Vec::new(),
             decided: alerts,
         }
     }

@@ -13,8 +13,9 @@ use datafusion::arrow::array::{
     ArrayRef, BinaryArray, Float64Array, Int64Array, ListBuilder, RecordBatch, StringArray,
     StringBuilder, TimestampSecondArray, UInt32Array, UInt64Array, UInt8Array,
 };
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
-use portrait_connectors::clickhouse::{AlertRow, DeadLetterRow, ProfileRow};
+use portrait_connectors::clickhouse::{AlertRow, DeadLetterRow, ProfileRow, SegmentRow};
 
 /// `user_profiles`: one row per written version of a profile.
 pub fn profiles(rows: &[ProfileRow<'_>]) -> Result<RecordBatch, ArrowError> {
@@ -76,6 +77,13 @@ pub fn profiles(rows: &[ProfileRow<'_>]) -> Result<RecordBatch, ArrowError> {
     ])
 }
 
+/// The columns of [`profiles`], which segment predicates are written over.
+pub fn profiles_schema() -> SchemaRef {
+    profiles(&[])
+        .expect("a batch of no profiles has the table's columns")
+        .schema()
+}
+
 /// `profile_alerts`: one row per alert.
 pub fn alerts(rows: &[AlertRow<'_>]) -> Result<RecordBatch, ArrowError> {
     let c = Columns(rows);
@@ -116,6 +124,18 @@ pub fn dead_letters(rows: &[DeadLetterRow<'_>]) -> Result<RecordBatch, ArrowErro
         ("reason", c.strings(|r| r.reason), false),
         ("detail", c.strings(|r| r.detail), false),
         ("payload", c.bytes(|r| r.payload), false),
+    ])
+}
+
+/// `segment_membership`: one row per user entering or leaving a segment.
+pub fn segments(rows: &[SegmentRow<'_>]) -> Result<RecordBatch, ArrowError> {
+    let c = Columns(rows);
+    batch(vec![
+        ("user_id", c.strings(|r| r.user_id), false),
+        ("segment", c.strings(|r| r.segment), false),
+        ("change", c.strings(|r| r.change), false),
+        ("at", c.times(|r| Some(r.at)), false),
+        ("version", c.u64s(|r| r.version), false),
     ])
 }
 

@@ -1,13 +1,19 @@
 //! Portrait's Arrow side: the rows of a flush as Arrow record batches, the embedded mode's
-//! Parquet tables, and DataFusion SQL over them (`portrait sql`).
+//! Parquet tables, DataFusion SQL over them (`portrait sql`), and the segments' predicates
+//! evaluated over a flush's profiles.
 //!
 //! Apart from the core and the engine so that their tests build without DataFusion.
 
 mod columns;
 mod output;
 mod query;
+mod segments;
 mod tables;
 
+pub use columns::profiles_schema;
 pub use output::{write, Format};
 pub use query::{query, rows, session, QueryError};
+pub use segments::{
+    Position, SegmentDef, SegmentError, SegmentErrors, Segments, Transition, MAX_SEGMENTS,
+};
 pub use tables::{ParquetTables, TablesError};

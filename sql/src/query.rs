@@ -3,8 +3,8 @@
 //! The tables are named as in ClickHouse, with the views analysts read there:
 //! `user_profiles_current` (each user's latest profile version), `profile_alerts_unique`
 //! (every alert once: an embedded run writes each alert once, so it is `profile_alerts`
-//! itself) and `dead_letters`, so that a dashboard query written for both dialects runs on
-//! either.
+//! itself), `dead_letters`, `segment_membership` and `segment_members` (each user's current
+//! segments), so that a dashboard query written for both dialects runs on either.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use serde::de::DeserializeOwned;
 
 use crate::columns;
-use crate::tables::{table_file, ALERTS, DEAD_LETTERS, PROFILES};
+use crate::tables::{table_file, ALERTS, ALL, PROFILES, SEGMENTS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -43,7 +43,7 @@ pub enum QueryError {
 /// A SQL session over the tables of `dir`.
 pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
     let context = SessionContext::new();
-    for table in [PROFILES, ALERTS, DEAD_LETTERS] {
+    for table in ALL {
         let file = table_file(dir, table);
         if !file.exists() {
             return Err(QueryError::NoTable {
@@ -74,6 +74,15 @@ pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
     context
         .sql(&format!(
             "CREATE VIEW profile_alerts_unique AS SELECT * FROM {ALERTS}"
+        ))
+        .await?;
+    // ClickHouse's view takes argMax over version (schemas/clickhouse/0011); DataFusion has
+    // no argMax, and the latest row per (user, segment) is the same thing.
+    context
+        .sql(&format!(
+            "CREATE VIEW segment_members AS SELECT user_id, segment, \"at\" AS entered_at, \
+             version FROM (SELECT *, row_number() OVER (PARTITION BY user_id, segment ORDER BY \
+             version DESC) AS newest FROM {SEGMENTS}) WHERE newest = 1 AND change = 'entered'"
         ))
         .await?;
     Ok(context)
@@ -122,4 +131,69 @@ fn times_as_seconds(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
         })
         .collect();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use portrait_connectors::clickhouse::{SegmentChange, SegmentRow, SinkBatch};
+    use portrait_pipelines::Tables;
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::ParquetTables;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Member {
+        user_id: String,
+        segment: String,
+        entered_at: i64,
+        version: u64,
+    }
+
+    /// The same changes as the ClickHouse sink's test of its `segment_members` view, and the
+    /// same answer: the view reads each (user, segment)'s latest change by version.
+    #[tokio::test]
+    async fn segment_members_are_the_pairs_whose_latest_change_is_an_entry() {
+        let dir = std::env::temp_dir().join(format!("portrait-sql-members-{}", std::process::id()));
+        let noon = 1_714_564_800_000;
+        let change = |user_id, segment, change, hours: i64, version| {
+            SegmentRow::new(user_id, segment, change, noon + hours * 3_600_000, version)
+        };
+        let first = [
+            change("u-1", "vip_at_risk", SegmentChange::Entered, 0, 3),
+            change("u-1", "promo_only", SegmentChange::Entered, 0, 3),
+            change("u-2", "promo_only", SegmentChange::Entered, 0, 1),
+        ];
+        let second = [change("u-1", "vip_at_risk", SegmentChange::Left, 30, 5)];
+        let mut tables = ParquetTables::create(&dir, true).unwrap();
+        for segments in [&first[..], &second[..]] {
+            let batch = SinkBatch {
+                segments,
+                ..SinkBatch::default()
+            };
+            Tables::write(&mut tables, &batch).unwrap();
+        }
+        tables.finish().unwrap();
+
+        let members: Vec<Member> = rows(
+            &dir,
+            "SELECT * FROM segment_members ORDER BY user_id, segment",
+        )
+        .await
+        .unwrap();
+        let member = |user_id: &str, segment: &str, version| Member {
+            user_id: user_id.to_owned(),
+            segment: segment.to_owned(),
+            entered_at: noon / 1000,
+            version,
+        };
+        assert_eq!(
+            members,
+            [
+                member("u-1", "promo_only", 3),
+                member("u-2", "promo_only", 1)
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

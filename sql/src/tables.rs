@@ -26,6 +26,10 @@ use crate::columns;
 pub const PROFILES: &str = "user_profiles";
 pub const ALERTS: &str = "profile_alerts";
 pub const DEAD_LETTERS: &str = "dead_letters";
+pub const SEGMENTS: &str = "segment_membership";
+
+/// Every table of a data directory.
+pub const ALL: [&str; 4] = [PROFILES, ALERTS, DEAD_LETTERS, SEGMENTS];
 
 /// The file of table `name` in `dir`.
 pub fn table_file(dir: &Path, name: &str) -> PathBuf {
@@ -57,11 +61,12 @@ pub enum TablesError {
     },
 }
 
-/// The three tables of one run, being written.
+/// The tables of one run, being written.
 pub struct ParquetTables {
     profiles: TableWriter,
     alerts: TableWriter,
     dead_letters: TableWriter,
+    segments: TableWriter,
 }
 
 impl ParquetTables {
@@ -73,9 +78,7 @@ impl ParquetTables {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let existing = [PROFILES, ALERTS, DEAD_LETTERS]
-            .iter()
-            .any(|name| table_file(dir, name).exists());
+        let existing = ALL.iter().any(|name| table_file(dir, name).exists());
         if existing && !replace {
             return Err(TablesError::Exists(dir.to_owned()));
         }
@@ -96,6 +99,11 @@ impl ParquetTables {
                 DEAD_LETTERS,
                 schema(DEAD_LETTERS, columns::dead_letters(&[]))?,
             )?,
+            segments: TableWriter::create(
+                dir,
+                SEGMENTS,
+                schema(SEGMENTS, columns::segments(&[]))?,
+            )?,
         })
     }
 
@@ -103,14 +111,16 @@ impl ParquetTables {
     pub fn finish(self) -> Result<(), TablesError> {
         self.profiles.finish()?;
         self.alerts.finish()?;
-        self.dead_letters.finish()
+        self.dead_letters.finish()?;
+        self.segments.finish()
     }
 
     fn write_batch(&mut self, batch: &SinkBatch<'_>) -> Result<(), TablesError> {
         self.profiles.write(columns::profiles(batch.profiles))?;
         self.alerts.write(columns::alerts(batch.alerts))?;
         self.dead_letters
-            .write(columns::dead_letters(batch.dead_letters))
+            .write(columns::dead_letters(batch.dead_letters))?;
+        self.segments.write(columns::segments(batch.segments))
     }
 }
 

@@ -33,6 +33,21 @@ pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
             config.clickhouse.database
         ),
     }
+    if !config.segments.is_empty() {
+        let names: Vec<&str> = config.segments.keys().map(String::as_str).collect();
+        let alerting: Vec<&str> = config
+            .segments
+            .iter()
+            .filter(|(_, segment)| segment.alert)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let alerts = if alerting.is_empty() {
+            String::new()
+        } else {
+            format!(" (alert: {})", alerting.join(", "))
+        };
+        println!("  segments: {}{alerts}", names.join(", "));
+    }
     for line in &loaded.overrides {
         println!("  {line}");
     }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::migrate::quoted;
 use super::rows::TombstoneRow;
-use super::sink::{ALERTS, DEAD_LETTERS, EVENTS, FORGOTTEN, PROFILES, STATES};
+use super::sink::{ALERTS, DEAD_LETTERS, EVENTS, FORGOTTEN, PROFILES, SEGMENTS, STATES};
 use super::{ClickHouseConfig, ClickHouseSink, SinkError};
 
 /// Every table of the database that holds rows of a user, and the column that names the user
@@ -29,10 +29,11 @@ use super::{ClickHouseConfig, ClickHouseSink, SinkError};
 /// user id. With `crm_database` set, the CRM's copy of `user_profiles` there holds them too,
 /// and with `analytics_database` set, the analysts' copies of `user_profiles`, `events` and
 /// `profile_alerts`, under the user's pseudonym ([`ClickHouseSink::user_tables`]).
-const USER_TABLES: [(&str, &str); 5] = [
+const USER_TABLES: [(&str, &str); 6] = [
     (PROFILES, "user_id"),
     (STATES, "user_id"),
     (ALERTS, "user_id"),
+    (SEGMENTS, "user_id"),
     (EVENTS, "user_id"),
     (DEAD_LETTERS, "key"),
 ];

@@ -8,8 +8,8 @@
 //! - `migrate.rs`: the embedded `schemas/clickhouse/NNNN_*.sql` files, applied in order, once
 //!   each, and the CRM's database when one is configured;
 //! - `rows.rs`: one row type per table written, in RowBinary's byte layout;
-//! - `sink.rs`: a flush's inserts (dead letters, states, profiles, alerts) and the state restore
-//!   read;
+//! - `sink.rs`: a flush's inserts (dead letters, alerts, segment changes, states, profiles) and
+//!   the state restore read;
 //! - `state_rows.rs`: that read's response cut into rows as it arrives;
 //! - `pseudonym.rs`: the keyed hash analysts see in place of a user id;
 //! - `forget.rs`: forgetting users: tombstones, deletes from every table, and waiting for them.
@@ -31,7 +31,8 @@ pub use migrate::{
 };
 pub use pseudonym::{Pseudonym, Pseudonymiser};
 pub use rows::{
-    AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow, StoredDeadlines, TombstoneRow,
+    AlertRow, DeadLetterRow, EventRow, ProfileRow, SegmentChange, SegmentRow, StateRow,
+    StoredDeadlines, TombstoneRow,
 };
 pub use sink::{ClickHouseSink, SinkBatch, SinkError};
 pub use state_rows::{

@@ -290,6 +290,68 @@ impl<'a> AlertRow<'a> {
     }
 }
 
+/// Whether a user entered or left a segment: the `change` column of `segment_membership`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentChange {
+    Entered,
+    Left,
+}
+
+impl SegmentChange {
+    /// The column value: a plain string rather than an `Enum8`, so that the same SQL compares
+    /// it in ClickHouse and over the Parquet table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Entered => "entered",
+            Self::Left => "left",
+        }
+    }
+}
+
+/// One user entering or leaving one segment: a row of `segment_membership` (docs/segments.md).
+/// `version` is that of the profile row whose values caused the change, so a replayed flush
+/// writes the same row again, which the table's key collapses.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Serialize)]
+pub struct SegmentRow<'a> {
+    pub user_id: &'a str,
+    pub segment: &'a str,
+    pub change: &'static str,
+    /// The flush's watermark: the profile row's `updated_at`.
+    pub at: u32,
+    pub version: u64,
+    /// The user's pseudonym for the analysts' database (`pseudonym.rs`), or empty.
+    pub user_key: Pseudonym,
+}
+
+impl<'a> SegmentRow<'a> {
+    /// The row for `user_id` making `change` to `segment` at watermark `updated_at_ms` (epoch
+    /// milliseconds), in the profile row of `version`.
+    pub fn new(
+        user_id: &'a str,
+        segment: &'a str,
+        change: SegmentChange,
+        updated_at_ms: i64,
+        version: u64,
+    ) -> Self {
+        Self {
+            user_id,
+            segment,
+            change: change.as_str(),
+            at: datetime(updated_at_ms.div_euclid(1000)),
+            version,
+            user_key: Pseudonym::NONE,
+        }
+    }
+
+    /// The row with its user's pseudonym, when there is a pseudonymiser.
+    pub fn pseudonymised(self, pseudonymiser: Option<&Pseudonymiser>) -> Self {
+        Self {
+            user_key: Pseudonymiser::pseudonym_of(pseudonymiser, self.user_id),
+            ..self
+        }
+    }
+}
+
 /// One archived input event: a row of `events`, the raw archive the PV/UV dashboards read.
 /// It keeps only what those queries need; a prop the event's type lacks is `''` or `0`.
 #[derive(Debug, Clone, PartialEq, Row, Serialize)]
@@ -390,6 +452,29 @@ mod tests {
                 user_key: Pseudonym::NONE,
             }
         );
+    }
+
+    #[test]
+    fn segment_row_is_written_at_the_flush_watermark_in_whole_seconds() {
+        let row = SegmentRow::new(
+            "u000042",
+            "vip_at_risk",
+            SegmentChange::Left,
+            1_714_564_800_999,
+            7,
+        );
+        assert_eq!(
+            row,
+            SegmentRow {
+                user_id: "u000042",
+                segment: "vip_at_risk",
+                change: "left",
+                at: 1_714_564_800,
+                version: 7,
+                user_key: Pseudonym::NONE,
+            }
+        );
+        assert_eq!(SegmentChange::Entered.as_str(), "entered");
     }
 
     #[test]

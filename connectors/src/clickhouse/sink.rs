@@ -9,9 +9,11 @@
 //!    timeline, which counts these alerts as sent; a restart from a state written before its
 //!    alerts would never send them (docs/guarantees.md). An alert may thus be visible a moment
 //!    before the profile showing the stage it announces;
-//! 3. `profile_state`: before the profiles, so that a profile the CRM can see always has its
+//! 3. `segment_membership`: before the states, for the same reason: a stored state holds its
+//!    user's segment membership, which counts these changes as written;
+//! 4. `profile_state`: before the profiles, so that a profile the CRM can see always has its
 //!    state stored; a restore never falls behind what was already published;
-//! 4. `user_profiles`.
+//! 5. `user_profiles`.
 //!
 //! The event archive goes its own way: [`ClickHouseSink::write_events`] may be called at any
 //! time, as often as the caller's buffer fills up, as long as an event reaches `events` before
@@ -28,15 +30,17 @@
 //! event, so a repeated event collapses too (exact counts before a merge use
 //! `uniqExact(event_id)`). `profile_alerts` is a `ReplacingMergeTree` ordered by what the
 //! `alert_id` hashes, so a repeated alert collapses too (readers use `profile_alerts_unique`).
-//! `dead_letters` is an append-only log and may then hold a repeat, which its table
-//! documentation allows (count `uniqExact(topic, partition, offset)`). See `docs/storage.md`.
+//! `segment_membership` is a `ReplacingMergeTree` ordered by (user, segment, profile version),
+//! so a repeated change collapses too. `dead_letters` is an append-only log and may then hold
+//! a repeat, which its table documentation allows (count `uniqExact(topic, partition,
+//! offset)`). See `docs/storage.md`.
 
 use std::borrow::Borrow;
 use std::time::Duration;
 
 use clickhouse::{Client, Row, RowWrite};
 
-use super::rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, StateRow};
+use super::rows::{AlertRow, DeadLetterRow, EventRow, ProfileRow, SegmentRow, StateRow};
 use super::state_rows::StateChunk;
 use super::{ClickHouseConfig, Pseudonymiser};
 
@@ -45,6 +49,7 @@ pub(super) const STATES: &str = "profile_state";
 pub(super) const DEAD_LETTERS: &str = "dead_letters";
 pub(super) const ALERTS: &str = "profile_alerts";
 pub(super) const EVENTS: &str = "events";
+pub(super) const SEGMENTS: &str = "segment_membership";
 /// The tombstones of forgotten users (`forget.rs`).
 pub(super) const FORGOTTEN: &str = "forgotten_users";
 
@@ -61,6 +66,8 @@ pub struct SinkBatch<'a> {
     pub dead_letters: &'a [DeadLetterRow<'a>],
     /// The alerts decided at this flush; empty when the ClickHouse alert sink is off.
     pub alerts: &'a [AlertRow<'a>],
+    /// The segments users entered and left at this flush (docs/segments.md).
+    pub segments: &'a [SegmentRow<'a>],
 }
 
 /// A failed sink operation. ClickHouse's own message (the server's exception text, or the
@@ -100,8 +107,8 @@ pub enum SinkError {
     },
 }
 
-/// Writes profiles, state blobs, dead letters and alerts to ClickHouse. Cheap to clone: clones share
-/// one connection pool.
+/// Writes profiles, state blobs, dead letters, alerts and segment changes to ClickHouse. Cheap
+/// to clone: clones share one connection pool.
 #[derive(Clone)]
 pub struct ClickHouseSink {
     pub(super) client: Client,
@@ -145,11 +152,18 @@ impl ClickHouseSink {
                 database: self.database.clone(),
                 source,
             })?;
-        let missing: Vec<&'static str> =
-            [DEAD_LETTERS, STATES, PROFILES, ALERTS, EVENTS, FORGOTTEN]
-                .into_iter()
-                .filter(|table| !present.iter().any(|name| name == table))
-                .collect();
+        let missing: Vec<&'static str> = [
+            DEAD_LETTERS,
+            STATES,
+            PROFILES,
+            ALERTS,
+            SEGMENTS,
+            EVENTS,
+            FORGOTTEN,
+        ]
+        .into_iter()
+        .filter(|table| !present.iter().any(|name| name == table))
+        .collect();
         if missing.is_empty() {
             Ok(())
         } else {
@@ -160,12 +174,14 @@ impl ClickHouseSink {
         }
     }
 
-    /// Writes the batch: one insert per non-empty table, dead letters, then states, then
-    /// profiles, then alerts. On error, retry the whole batch (see the module documentation).
+    /// Writes the batch: one insert per non-empty table, in the order of the module
+    /// documentation. On error, retry the whole batch.
     pub async fn write(&self, batch: &SinkBatch<'_>) -> Result<(), SinkError> {
         self.insert::<DeadLetterRow<'_>, _>(DEAD_LETTERS, batch.dead_letters)
             .await?;
         self.insert::<AlertRow<'_>, _>(ALERTS, batch.alerts).await?;
+        self.insert::<SegmentRow<'_>, _>(SEGMENTS, batch.segments)
+            .await?;
         self.insert::<StateRow, _>(STATES, batch.states).await?;
         self.insert::<ProfileRow<'_>, _>(PROFILES, batch.profiles)
             .await
