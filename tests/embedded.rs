@@ -9,20 +9,18 @@
 mod common;
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
+use common::embedded::{fresh_dir, portrait as embedded, write_events};
 use common::pipeline::{run_until_end, succeed, write_truth};
 use portrait_connectors::clickhouse::migrate;
-use portrait_generator::{generate, Dataset, GeneratorConfig, MAX_ARRIVAL_DELAY_MS};
+use portrait_generator::{generate, Dataset, GeneratorConfig};
 use serde::Deserialize;
 
 const PARTITIONS: u32 = 4;
 /// `pipeline.lateness_ms` at its default, as the truth is computed with.
 const LATENESS_MS: i64 = 300_000;
-/// As `run_until_end` sets it: every alert is decided once its events are all in.
-const ALERT_LATENESS_MS: i64 = MAX_ARRIVAL_DELAY_MS + 60_000;
 /// Large enough that a run flushes once, at the end of its input: each user's single row then
 /// has version 1 and the final watermark in either mode.
 const NEVER: &str = "1000000000";
@@ -117,37 +115,6 @@ fn dataset(seed: u64) -> Dataset {
         malformed_rate: 0.02,
         ..GeneratorConfig::default()
     })
-}
-
-/// A directory of its own for one test's files.
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(common::fresh(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Every message of `dataset` as an NDJSON file, one payload a line.
-fn write_events(dataset: &Dataset, path: &Path) {
-    let mut out = BufWriter::new(File::create(path).unwrap());
-    for message in dataset.messages() {
-        out.write_all(&message.payload).unwrap();
-        out.write_all(b"\n").unwrap();
-    }
-    out.flush().unwrap();
-}
-
-/// `portrait ARGS` in the embedded mode: the services this test environment names are
-/// unset, and the tables are in `data_dir`.
-fn embedded(args: &[&str], data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portrait"));
-    command
-        .args(args)
-        .env_remove("PORTRAIT_KAFKA_BROKERS")
-        .env_remove("PORTRAIT_CLICKHOUSE_URL")
-        .env("PORTRAIT_EMBEDDED_DATA_DIR", data_dir)
-        .env("PORTRAIT_ALERTS_LATENESS_MS", ALERT_LATENESS_MS.to_string())
-        .env("PORTRAIT_METRICS_LISTEN", "");
-    command
 }
 
 /// Runs `sql` with `portrait sql --format json` over the tables in `data_dir`.

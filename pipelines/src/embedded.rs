@@ -21,15 +21,12 @@ use portrait_core::SignalConfig;
 
 use crate::alerts::AlertsConfig;
 use crate::config::PipelineConfig;
-use crate::profiler::{Keys, Message, Processed, Profiler};
+use crate::profiler::{Keys, Message, Processed, Profiler, ProfilerError};
+use crate::segments::SegmentRules;
 use crate::RunSummary;
 
 /// The one partition of an embedded run.
 const PARTITION: i32 = 0;
-
-/// Why the profiler cannot fail here: it fails only on a stored state that cannot be read, and
-/// an embedded run starts empty.
-const NOTHING_RESTORED: &str = "an embedded run restores no stored state";
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -37,6 +34,8 @@ pub struct EmbeddedOptions {
     pub pipeline: PipelineConfig,
     pub signals: SignalConfig,
     pub alerts: AlertsConfig,
+    /// Segments to evaluate at each flush, if any.
+    pub segments: Option<SegmentRules>,
 }
 
 /// A stream of NDJSON events and the name its dead letters cite as their topic.
@@ -65,6 +64,8 @@ pub enum EmbeddedError {
     },
     #[error("cannot write the tables")]
     Write(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Profiler(#[from] ProfilerError),
 }
 
 /// Profiles every event of `inputs`, in order, and writes the rows to `tables`.
@@ -78,6 +79,7 @@ pub fn run_embedded(
         &options.pipeline,
         &options.signals,
         &options.alerts,
+        options.segments.clone(),
         topics.clone(),
         Keys::None,
     );
@@ -110,8 +112,7 @@ pub fn run_embedded(
                 key: None,
                 payload: line.trim_ascii_end(),
             };
-            let processed = profiler.process(&message).expect(NOTHING_RESTORED);
-            if let Processed::Rejected(rejection) = processed {
+            if let Processed::Rejected(rejection) = profiler.process(&message)? {
                 profiler.dead_letter(&message, rejection);
             }
             if profiler.dirty() >= options.pipeline.flush_max_dirty {
@@ -133,7 +134,7 @@ fn flush(
     end_of_input: bool,
 ) -> Result<(), EmbeddedError> {
     profiler.advance_watermark(false);
-    let mut collected = profiler.collect(end_of_input).expect(NOTHING_RESTORED);
+    let mut collected = profiler.collect(end_of_input)?;
     if collected.is_empty() && profiler.dead_letters.is_empty() {
         return Ok(());
     }

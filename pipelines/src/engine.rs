@@ -28,6 +28,7 @@ use crate::metrics;
 use crate::profiler::{Keys, Message, Processed, Profiler};
 use crate::restore::{Restore, Restored};
 use crate::retry::{retry, retry_unless};
+use crate::segments::SegmentRules;
 use crate::{PipelineError, RunSummary};
 
 /// What to run and how long.
@@ -38,6 +39,8 @@ pub struct RunOptions {
     pub pipeline: PipelineConfig,
     pub signals: SignalConfig,
     pub alerts: AlertsConfig,
+    /// Segments to evaluate at each flush, if any.
+    pub segments: Option<SegmentRules>,
     /// Consume up to the end offsets seen at start, flush, commit and return (replay mode:
     /// the watermark moves with event time only). Otherwise run until `shutdown` resolves
     /// (live mode: an idle input lets the watermark follow the wall clock).
@@ -162,6 +165,7 @@ impl Engine {
                 &options.pipeline,
                 &options.signals,
                 &options.alerts,
+                options.segments.clone(),
                 topics,
                 Keys::MustBeUserId,
             ),
@@ -276,6 +280,7 @@ impl Engine {
             topics: Arc::clone(&self.profiler.topics),
             signals: self.profiler.signals.clone(),
             alerts: self.alerts.enabled(),
+            segments: self.profiler.segment_names(),
             forgotten: self.forgotten.clone(),
         };
         for (partition, restored) in restore.partitions(&new).await {
@@ -411,13 +416,7 @@ impl Engine {
             key: record.key,
             payload: record.payload.unwrap_or_default(),
         };
-        let processed =
-            self.profiler
-                .process(&message)
-                .map_err(|source| PipelineError::Restore {
-                    partition: message.partition,
-                    source,
-                })?;
+        let processed = self.profiler.process(&message)?;
         match processed {
             Processed::Applied(event) => {
                 // Archived before the state that holds it is stored (see `flush`).
@@ -491,10 +490,7 @@ impl Engine {
         self.last_flush = Instant::now();
         let started = Instant::now();
         self.learn_tombstones().await;
-        let mut collected = self
-            .profiler
-            .collect(end_of_input)
-            .map_err(|(partition, source)| PipelineError::Restore { partition, source })?;
+        let mut collected = self.profiler.collect(end_of_input)?;
         if collected.is_empty()
             && self.profiler.dead_letters.is_empty()
             && self.processed == self.committed

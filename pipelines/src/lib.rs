@@ -28,6 +28,7 @@ mod prefetch;
 mod profiler;
 mod restore;
 mod retry;
+mod segments;
 pub mod shard;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,8 @@ pub use alerts::{AlertsConfig, AlertsConfigError};
 pub use config::{ConfigError, PipelineConfig};
 pub use embedded::{run_embedded, EmbeddedError, EmbeddedOptions, Input, Tables};
 pub use engine::{run, RunOptions};
+pub use profiler::ProfilerError;
+pub use segments::{PredicateError, SegmentPredicates, SegmentRules, MAX_SEGMENTS};
 
 /// Why the pipeline stopped. Sink outages are not errors: they are retried until they pass.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,8 @@ pub enum PipelineError {
     Source(#[from] portrait_connectors::kafka::SourceError),
     #[error(transparent)]
     Producer(#[from] portrait_connectors::kafka::ProduceError),
+    #[error(transparent)]
+    Profiler(#[from] profiler::ProfilerError),
     #[error("cannot restore partition {partition} from profile_state")]
     Restore {
         partition: i32,

@@ -1,6 +1,7 @@
 //! The pipeline's work between its input and its outputs, with no I/O: messages decoded and
 //! applied to the users of their partition's shard, the watermark, and what a flush writes
-//! (the changed profiles with their state blobs, the alerts that came due, the dead letters).
+//! (the changed profiles with their state blobs, the alerts that came due, who entered or left
+//! a segment, the dead letters).
 //!
 //! Two loops drive it: the Kafka engine (`engine.rs`), which adds restores, commits,
 //! rebalances and the event archive, and the embedded run (`embedded.rs`), which reads files.
@@ -11,7 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use portrait_connectors::clickhouse::{
-    AlertRow, DeadLetterRow, ProfileRow, Pseudonymiser, SegmentRow, SinkBatch, StateRow,
+    AlertRow, DeadLetterRow, ProfileRow, Pseudonymiser, SegmentChange, SegmentRow, SinkBatch,
+    StateRow,
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_core::alerts::{Alert, AlertRules};
@@ -21,6 +23,7 @@ use portrait_core::SignalConfig;
 
 use crate::alerts::AlertsConfig;
 use crate::config::PipelineConfig;
+use crate::segments::{PredicateError, SegmentRules, Transition};
 use crate::shard::{Changed, RestoreError, Shard};
 use crate::RunSummary;
 
@@ -56,6 +59,18 @@ pub(crate) struct Rejection<'a> {
     pub detail: String,
 }
 
+/// Why the profiler stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfilerError {
+    #[error("cannot restore partition {partition} from profile_state")]
+    Unreadable {
+        partition: i32,
+        source: RestoreError,
+    },
+    #[error("cannot evaluate the segments")]
+    Segments(#[source] PredicateError),
+}
+
 /// Where messages come from, which decides what a message must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Keys {
@@ -72,9 +87,9 @@ pub(crate) struct FlushRows<'a> {
     pub profiles: Vec<ProfileRow<'a>>,
     pub states: Vec<StateRow>,
     pub alerts: Vec<AlertRow<'a>>,
-    pub dead_letters: Vec<DeadLetterRow<'a>>,
     /// The segments users entered and left (docs/segments.md).
     pub segments: Vec<SegmentRow<'a>>,
+    pub dead_letters: Vec<DeadLetterRow<'a>>,
     /// The alerts decided, for the alert sinks other than the table.
     pub decided: &'a [Alert],
 }
@@ -85,8 +100,8 @@ impl FlushRows<'_> {
             profiles: &self.profiles,
             states: &self.states,
             alerts: &self.alerts,
-            dead_letters: &self.dead_letters,
             segments: &self.segments,
+            dead_letters: &self.dead_letters,
         }
     }
 }
@@ -97,6 +112,10 @@ pub(crate) struct Collected {
     /// Users whose profile changed, by source partition.
     pub changed: Vec<(i32, Changed)>,
     pub alerts: Vec<Alert>,
+    /// Who entered or left which segment, among `changed`.
+    pub transitions: Vec<Transition>,
+    /// The segments of `transitions`, by bit.
+    pub segment_names: Arc<[String]>,
 }
 
 impl Collected {
@@ -124,7 +143,12 @@ impl Collected {
                 )
             })
             .collect();
-        let Collected { changed, alerts } = self;
+        let Collected {
+            changed,
+            alerts,
+            transitions,
+            segment_names,
+        } = self;
         let profiles = changed
             .iter()
             .map(|(_, user)| {
@@ -141,12 +165,32 @@ impl Collected {
         } else {
             Vec::new()
         };
+        let segments = transitions
+            .iter()
+            .map(|transition| {
+                let (_, user) = &changed[transition.user];
+                let change = if transition.entered {
+                    SegmentChange::Entered
+                } else {
+                    SegmentChange::Left
+                };
+                let segment = &segment_names[transition.segment as usize];
+                SegmentRow::new(
+                    &user.profile.user_id,
+                    segment,
+                    change,
+                    updated_at_ms,
+                    user.version,
+                )
+                .pseudonymised(pseudonymiser)
+            })
+            .collect();
         FlushRows {
             profiles,
             states,
             alerts: alert_rows,
+            segments,
             dead_letters: dead_letters.iter().map(DeadLetterRow::from).collect(),
-            segments: Vec::new(),
             decided: alerts,
         }
     }
@@ -166,6 +210,7 @@ pub(crate) struct Profiler {
     alerts_lateness_ms: i64,
     alerts_enabled: bool,
     alert_rules: AlertRules,
+    segments: Option<SegmentRules>,
     /// Input topic names, by topic index.
     pub topics: Arc<[String]>,
     /// One shard per source partition.
@@ -185,6 +230,7 @@ impl Profiler {
         pipeline: &PipelineConfig,
         signals: &SignalConfig,
         alerts: &AlertsConfig,
+        segments: Option<SegmentRules>,
         topics: Arc<[String]>,
         keys: Keys,
     ) -> Self {
@@ -196,6 +242,7 @@ impl Profiler {
             alerts_lateness_ms: alerts.lateness_ms,
             alerts_enabled: alerts.enabled(),
             alert_rules: alerts.rules(),
+            segments,
             topics,
             shards: BTreeMap::new(),
             watermark: None,
@@ -205,19 +252,26 @@ impl Profiler {
         }
     }
 
-    /// An empty shard for a partition, following its users' stages when alerts are on.
+    /// An empty shard for a partition, following its users' stages when alerts are on, and
+    /// their segments when there are any.
     pub fn new_shard(&self) -> Shard {
-        let shard = Shard::new(self.topics.clone());
-        if self.alerts_enabled {
-            shard.with_alerts()
-        } else {
-            shard
-        }
+        new_shard(
+            self.topics.clone(),
+            self.alerts_enabled,
+            self.segment_names(),
+        )
+    }
+
+    /// The segments evaluated, by bit; none without segments.
+    pub fn segment_names(&self) -> Arc<[String]> {
+        self.segments
+            .as_ref()
+            .map_or_else(|| Arc::from([]), |segments| segments.names.clone())
     }
 
     /// Decodes `message` and applies it to its user's state in its partition's shard, which
     /// must exist. Fails only for a restored user whose stored state cannot be read.
-    pub fn process<'a>(&mut self, message: &Message<'a>) -> Result<Processed<'a>, RestoreError> {
+    pub fn process<'a>(&mut self, message: &Message<'a>) -> Result<Processed<'a>, ProfilerError> {
         let event = match decode(message.payload, &self.limits) {
             Ok(event) => event,
             Err(error) => {
@@ -244,7 +298,13 @@ impl Profiler {
             .shards
             .get_mut(&message.partition)
             .expect("a shard is made for every partition before its messages");
-        if !shard.apply(message.topic_index, message.offset, &event, &self.signals)? {
+        let applied = shard
+            .apply(message.topic_index, message.offset, &event, &self.signals)
+            .map_err(|source| ProfilerError::Unreadable {
+                partition: message.partition,
+                source,
+            })?;
+        if !applied {
             self.summary.replayed += 1;
             return Ok(Processed::Replayed);
         }
@@ -325,10 +385,11 @@ impl Profiler {
             .map(|decision| decision.min(watermark))
     }
 
-    /// Sweeps due deadlines, decides the alerts that are due and takes every changed profile
-    /// out of the shards: what the flush at the current watermark writes. Fails only for a
-    /// restored user due here whose stored state cannot be read, with their partition.
-    pub fn collect(&mut self, end_of_input: bool) -> Result<Collected, (i32, RestoreError)> {
+    /// Sweeps due deadlines, decides the alerts that are due, takes every changed profile out
+    /// of the shards and evaluates their segments: what the flush at the current watermark
+    /// writes. Fails for a restored user due here whose stored state cannot be read, and for
+    /// segments that cannot be evaluated.
+    pub fn collect(&mut self, end_of_input: bool) -> Result<Collected, ProfilerError> {
         let mut collected = Collected::default();
         let Some(watermark) = self.watermark else {
             return Ok(collected);
@@ -339,7 +400,7 @@ impl Profiler {
             .map(|shard| self.alert_decision(shard, watermark, end_of_input))
             .collect();
         for ((&partition, shard), decision) in self.shards.iter_mut().zip(decisions) {
-            let unreadable = |error| (partition, error);
+            let unreadable = |source| ProfilerError::Unreadable { partition, source };
             self.summary.swept += shard.sweep(watermark).map_err(unreadable)?;
             shard
                 .decide_alerts(decision, &self.signals, &self.alert_rules, |alert| {
@@ -349,6 +410,17 @@ impl Profiler {
             shard.drain(watermark, self.lateness_ms, &self.signals, |user| {
                 collected.changed.push((partition, user));
             });
+        }
+        if let Some(segments) = &self.segments {
+            collected.transitions = segments
+                .flush(
+                    &mut collected.changed,
+                    watermark.millis(),
+                    &mut self.shards,
+                    &mut collected.alerts,
+                )
+                .map_err(ProfilerError::Segments)?;
+            collected.segment_names = segments.names.clone();
         }
         Ok(collected)
     }
@@ -361,6 +433,17 @@ impl Profiler {
             *self.summary.alerts.entry(alert.kind.as_str()).or_default() += 1;
         }
         self.summary.late_for_alerts = self.shards.values().map(Shard::late_for_alerts).sum();
+    }
+}
+
+/// An empty shard of `topics`, following its users' stages when `alerts`, and keeping who is in
+/// which of `segments`.
+pub(crate) fn new_shard(topics: Arc<[String]>, alerts: bool, segments: Arc<[String]>) -> Shard {
+    let shard = Shard::new(topics).with_segments(segments);
+    if alerts {
+        shard.with_alerts()
+    } else {
+        shard
     }
 }
 

@@ -15,6 +15,7 @@ use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::profiler::new_shard;
 use crate::retry::retry;
 use crate::shard::Shard;
 use crate::PipelineError;
@@ -25,6 +26,8 @@ pub(crate) struct Restore {
     pub topics: Arc<[String]>,
     pub signals: SignalConfig,
     pub alerts: bool,
+    /// The segments evaluated, by bit.
+    pub segments: Arc<[String]>,
     /// The forgotten users' ids: their stored states are not taken back (docs/security.md,
     /// "Forgetting a user").
     pub forgotten: HashSet<Box<[u8]>>,
@@ -105,10 +108,11 @@ impl Restore {
         users: usize,
         batches: &mpsc::Receiver<Vec<StateChunk>>,
     ) -> Result<Restored, PipelineError> {
-        let mut shard = Shard::new(Arc::clone(&self.topics));
-        if self.alerts {
-            shard = shard.with_alerts();
-        }
+        let shard = new_shard(
+            Arc::clone(&self.topics),
+            self.alerts,
+            Arc::clone(&self.segments),
+        );
         let mut restoring = shard.restoring(users, &self.signals);
         let mut rows = StateRows::default();
         let mut strays = Vec::new();

@@ -27,6 +27,7 @@ use thin_vec::ThinVec;
 use crate::deadlines::{DeadlineIndex, Slot};
 use crate::dirty::DirtyList;
 use crate::prefetch::prefetch_all;
+use crate::segments::Memberships;
 
 /// How many changed users ahead of its visit a drain asks for a user's slot: the evaluation of
 /// the users in between hides the miss.
@@ -230,6 +231,8 @@ pub struct Changed {
     pub version: u64,
     /// The deadlines the user is filed under, to be stored beside the state.
     pub deadlines: StoredDeadlines,
+    /// The segments the user was in as of their previous flush, a bit each.
+    pub segments: u64,
 }
 
 /// The users of one partition.
@@ -255,6 +258,8 @@ pub struct Shard {
     latest_by_topic: Vec<Option<i64>>,
     /// The users' stage timelines, when any alert sink is on.
     alerts: Option<ShardAlerts>,
+    /// Who was in which segment at their last flush.
+    segments: Memberships,
     /// How many users are still encoded as restored. While none are (a shard never restored,
     /// or once each restored user was needed), nothing looks at a user's state to find out:
     /// in a large shard that is a cache miss per user the sweep visits, where the sweep
@@ -297,6 +302,7 @@ impl Restoring<'_> {
             }
         })
         .map_err(unreadable)?;
+        let mut members = 0;
         let (state, applied, timeline, next, due) = if row.deadlines.fingerprint == self.fingerprint
         {
             let (next, due) = (row.deadlines.next_change_ms, row.deadlines.alert_due_ms);
@@ -305,8 +311,13 @@ impl Restoring<'_> {
             (state, AppliedOffsets::default(), None, next, due)
         } else {
             let config = self.config;
-            let (state, applied, timeline) =
-                decode_user(&shard.topics, row.state).map_err(unreadable)?;
+            let DecodedUser {
+                state,
+                applied,
+                timeline,
+                segments,
+            } = decode_user(&shard.topics, &shard.segments, row.state).map_err(unreadable)?;
+            members = segments;
             let next = state
                 .next_change(evaluated_at, config)
                 .map(EventTime::millis);
@@ -318,6 +329,7 @@ impl Restoring<'_> {
         };
         let slot = shard.insert(UserId::from(row.user_id), state, row.version, applied);
         shard.deadlines.reschedule(slot, next);
+        shard.segments.set(slot, members);
         if let Some(alerts) = &mut shard.alerts {
             alerts.restore(slot, timeline.unwrap_or_default(), due);
         }
@@ -353,6 +365,7 @@ impl Shard {
             deadlines: DeadlineIndex::default(),
             latest_by_topic: Vec::new(),
             alerts: None,
+            segments: Memberships::default(),
             encoded: 0,
         }
     }
@@ -361,6 +374,21 @@ impl Shard {
     pub fn with_alerts(mut self) -> Self {
         self.alerts = Some(ShardAlerts::default());
         self
+    }
+
+    /// Also keeps who is in which of the segments `names` (by bit) as of their last flush, and
+    /// reads it back from restored users.
+    pub(crate) fn with_segments(mut self, names: Arc<[String]>) -> Self {
+        self.segments = Memberships::new(names);
+        self
+    }
+
+    /// Records that `user_id`, flushed just now, is in the segments `members`, for the next
+    /// flush to compare with. Does nothing for a user not held.
+    pub(crate) fn set_segments(&mut self, user_id: &str, members: u64) {
+        if let Some(slot) = self.find(user_id) {
+            self.segments.set(slot, members);
+        }
     }
 
     /// Applies the event at `offset` of input topic `topic` to its user's state and marks the
@@ -395,6 +423,7 @@ impl Shard {
                     slot,
                     &self.topics,
                     self.alerts.as_mut(),
+                    &mut self.segments,
                     &mut self.encoded,
                 )?;
                 if user.applied(topic).is_some_and(|applied| offset <= applied) {
@@ -533,6 +562,7 @@ impl Shard {
                 slot,
                 &self.topics,
                 Some(&mut *alerts),
+                &mut self.segments,
                 &mut self.encoded,
             )?;
             let mut any = false;
@@ -593,6 +623,7 @@ impl Shard {
                     slot,
                     &self.topics,
                     self.alerts.as_mut(),
+                    &mut self.segments,
                     &mut self.encoded,
                 )?;
             }
@@ -663,6 +694,7 @@ impl Shard {
                     alert_due_ms,
                     fingerprint,
                 },
+                segments: self.segments.get(slot),
             });
         }
         // Kept, emptied, for its capacity.
@@ -708,6 +740,7 @@ impl Shard {
         if let Some(alerts) = &mut self.alerts {
             alerts.forget(slot, last);
         }
+        self.segments.forget(slot, last);
         true
     }
 }
@@ -718,19 +751,33 @@ fn topic_index(topics: &[String], name: &[u8]) -> Option<usize> {
     topics.iter().position(|topic| topic.as_bytes() == name)
 }
 
-/// A stored user's parts as a shard keeps them: the state, the applied offsets by topic index,
-/// and the alert timeline, if one was stored.
-fn decode_user(
-    topics: &[String],
-    blob: &[u8],
-) -> Result<(ProfileState, AppliedOffsets, Option<StageTimeline>), StateDecodeError> {
-    let stored = StoredUser::decode(blob)?;
-    let applied = AppliedOffsets::from_stored(topics, &stored.applied);
-    Ok((stored.state, applied, stored.timeline))
+/// A stored user's parts as a shard keeps them.
+struct DecodedUser {
+    state: ProfileState,
+    /// By topic index.
+    applied: AppliedOffsets,
+    /// If one was stored.
+    timeline: Option<StageTimeline>,
+    /// The configured segments the user was in.
+    segments: u64,
 }
 
-/// Decodes the user in `slot` if they are still as restored: their state, applied offsets
-/// and alert timeline. On the shard's parts, as callers hold other parts borrowed. Inline,
+fn decode_user(
+    topics: &[String],
+    memberships: &Memberships,
+    blob: &[u8],
+) -> Result<DecodedUser, StateDecodeError> {
+    let stored = StoredUser::decode(blob)?;
+    Ok(DecodedUser {
+        applied: AppliedOffsets::from_stored(topics, &stored.applied),
+        segments: memberships.read(&stored.segments),
+        state: stored.state,
+        timeline: stored.timeline,
+    })
+}
+
+/// Decodes the user in `slot` if they are still as restored: their state, applied offsets,
+/// alert timeline and segments. On the shard's parts, as callers hold other parts borrowed. Inline,
 /// so that where no user is encoded (every event of a shard never restored) it costs a
 /// comparison, not a call.
 #[inline]
@@ -739,12 +786,13 @@ fn load(
     slot: Slot,
     topics: &[String],
     alerts: Option<&mut ShardAlerts>,
+    segments: &mut Memberships,
     encoded: &mut usize,
 ) -> Result<(), RestoreError> {
     if *encoded == 0 {
         return Ok(());
     }
-    decode_if_encoded(user, slot, topics, alerts, encoded)
+    decode_if_encoded(user, slot, topics, alerts, segments, encoded)
 }
 
 /// [`load`]'s work once some user is encoded.
@@ -754,21 +802,23 @@ fn decode_if_encoded(
     slot: Slot,
     topics: &[String],
     alerts: Option<&mut ShardAlerts>,
+    segments: &mut Memberships,
     encoded: &mut usize,
 ) -> Result<(), RestoreError> {
     let UserState::Encoded(blob) = &user.state else {
         return Ok(());
     };
-    let (state, applied, timeline) = decode_user(topics, blob).map_err(|source| RestoreError {
+    let decoded = decode_user(topics, segments, blob).map_err(|source| RestoreError {
         user_id: user.id.to_string(),
         source,
     })?;
-    user.state = UserState::Decoded(state);
+    user.state = UserState::Decoded(decoded.state);
     *encoded -= 1;
-    user.applied = applied;
+    user.applied = decoded.applied;
     if let Some(alerts) = alerts {
-        alerts.timelines[slot as usize] = timeline.unwrap_or_default();
+        alerts.timelines[slot as usize] = decoded.timeline.unwrap_or_default();
     }
+    segments.set(slot, decoded.segments);
     Ok(())
 }
 

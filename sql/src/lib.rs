@@ -13,7 +13,5 @@ mod tables;
 pub use columns::profiles_schema;
 pub use output::{write, Format};
 pub use query::{query, rows, session, QueryError};
-pub use segments::{
-    Position, SegmentDef, SegmentError, SegmentErrors, Segments, Transition, MAX_SEGMENTS,
-};
+pub use segments::{Position, SegmentDef, SegmentError, SegmentErrors, Segments};
 pub use tables::{ParquetTables, TablesError};

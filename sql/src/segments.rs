@@ -31,12 +31,10 @@ use datafusion::sql::sqlparser::ast::{visit_expressions, Expr, ExprWithAlias, Id
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::{Location, Token};
-use portrait_connectors::clickhouse::{ProfileRow, SegmentChange};
+use portrait_connectors::clickhouse::ProfileRow;
+use portrait_pipelines::{PredicateError, SegmentPredicates, SegmentRules, MAX_SEGMENTS};
 
 use crate::columns;
-
-/// At most this many segments: a user's membership is one bit each in a `u64`.
-pub const MAX_SEGMENTS: usize = 64;
 
 /// One configured segment, as `[segments.NAME]` in the configuration file sets it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,15 +117,6 @@ fn excerpt(predicate: &str, position: Option<Position>) -> String {
         .unwrap_or_default();
     let indent = " ".repeat(usize::try_from(column.saturating_sub(1)).unwrap_or_default());
     format!(", at line {line}, column {column}:\n    {text}\n    {indent}^")
-}
-
-/// One change of a user's membership, from [`Segments::transitions`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Transition<'s> {
-    pub segment: &'s str,
-    pub change: SegmentChange,
-    /// Entering a segment configured with `alert = true`.
-    pub alert: bool,
 }
 
 /// The configured segments, compiled. Segment `i` of [`Segments::names`] is bit `i` of a
@@ -218,27 +207,22 @@ impl Segments {
     pub fn evaluate_rows(&self, rows: &[ProfileRow<'_>]) -> Result<Vec<u64>, SegmentError> {
         self.evaluate(&columns::profiles(rows).map_err(SegmentError::Batch)?)
     }
+}
 
-    /// The segments a user entered and left going from membership `before` to `after`, in
-    /// segment order.
-    pub fn transitions(&self, before: u64, after: u64) -> impl Iterator<Item = Transition<'_>> {
-        let changed = before ^ after;
-        self.names
-            .iter()
-            .enumerate()
-            .filter(move |(bit, _)| changed & 1 << bit != 0)
-            .map(move |(bit, name)| {
-                let entered = after & 1 << bit != 0;
-                Transition {
-                    segment: name,
-                    change: if entered {
-                        SegmentChange::Entered
-                    } else {
-                        SegmentChange::Left
-                    },
-                    alert: entered && self.alerting & 1 << bit != 0,
-                }
-            })
+impl SegmentPredicates for Segments {
+    fn evaluate(&self, profiles: &[ProfileRow<'_>]) -> Result<Vec<u64>, PredicateError> {
+        Ok(self.evaluate_rows(profiles)?)
+    }
+}
+
+impl From<Segments> for SegmentRules {
+    /// The rules a run evaluates at each flush.
+    fn from(segments: Segments) -> Self {
+        SegmentRules {
+            names: segments.names.iter().cloned().collect(),
+            alerting: segments.alerting,
+            predicates: Arc::new(segments),
+        }
     }
 }
 
@@ -568,43 +552,5 @@ mod tests {
             "{errors}"
         );
         assert_eq!(compile(&many[..MAX_SEGMENTS]).names().len(), 64);
-    }
-
-    #[test]
-    fn transitions_list_what_was_entered_and_left_and_which_entries_alert() {
-        let segments = compile(&[
-            SegmentDef {
-                alert: true,
-                ..def("vip_at_risk", "lifecycle_stage = 'at_risk'")
-            },
-            def("promo_only", "promo_orders = orders"),
-            def("averse", "marketing_averse = 1"),
-        ]);
-        let transitions: Vec<Transition<'_>> = segments.transitions(0b110, 0b011).collect();
-        assert_eq!(
-            transitions,
-            [
-                Transition {
-                    segment: "vip_at_risk",
-                    change: SegmentChange::Entered,
-                    alert: true,
-                },
-                Transition {
-                    segment: "averse",
-                    change: SegmentChange::Left,
-                    alert: false,
-                },
-            ]
-        );
-        // Leaving a segment that alerts on entry fires nothing.
-        let left: Vec<Transition<'_>> = segments.transitions(0b001, 0b000).collect();
-        assert_eq!(
-            left,
-            [Transition {
-                segment: "vip_at_risk",
-                change: SegmentChange::Left,
-                alert: false,
-            }]
-        );
     }
 }

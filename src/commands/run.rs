@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use metrics_exporter_prometheus::PrometheusBuilder;
-use portrait_pipelines::{EmbeddedOptions, Input, RunOptions, RunSummary};
-use portrait_sql::ParquetTables;
+use portrait_pipelines::{EmbeddedOptions, Input, RunOptions, RunSummary, SegmentRules};
+use portrait_sql::{ParquetTables, Segments};
 
 use crate::config::{Config, Mode};
 
@@ -47,6 +47,7 @@ fn run_embedded(config: Config, args: &Args) -> anyhow::Result<()> {
     let data_dir = &config.embedded.data_dir;
     let inputs = open_inputs(&args.inputs)?;
     let options = EmbeddedOptions {
+        segments: segment_rules(&config)?,
         pipeline: config.pipeline,
         signals: config.signals,
         alerts: config.alerts,
@@ -58,6 +59,15 @@ fn run_embedded(config: Config, args: &Args) -> anyhow::Result<()> {
     print_summary(&summary);
     println!("tables written to {}", data_dir.display());
     Ok(())
+}
+
+/// The configured segments, compiled for the flushes to evaluate; none without any.
+fn segment_rules(config: &Config) -> anyhow::Result<Option<SegmentRules>> {
+    if config.segments.is_empty() {
+        return Ok(None);
+    }
+    let segments = Segments::compile(&config.segment_defs()).context("[segments]")?;
+    Ok(Some(segments.into()))
 }
 
 /// The named files, or standard input when none is named.
@@ -87,6 +97,7 @@ fn open_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
 fn run_services(config: Config, args: &Args) -> anyhow::Result<()> {
     let listen = config.metrics.listen.clone();
     let options = RunOptions {
+        segments: segment_rules(&config)?,
         kafka: config.kafka,
         clickhouse: config.clickhouse,
         pipeline: config.pipeline,

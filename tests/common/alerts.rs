@@ -30,5 +30,6 @@ pub fn dormant() -> Alert {
             messages_sent: 3,
             last_active_at: Some(1_764_633_600),
         },
+        segments: Vec::new(),
     }
 }

@@ -104,15 +104,14 @@ pub fn portrait(args: &[&str], kafka: &KafkaConfig, clickhouse: &ClickHouseConfi
     command
 }
 
-/// `portrait run --until-end`, with alerts decided late enough to be exactly the reference
-/// model's on generated data (docs/alerts.md, "When an alert is decided"), as [`verify`]
-/// expects them.
+/// `alerts.lateness_ms` late enough for the alerts to be exactly the reference model's on
+/// generated data (docs/alerts.md, "When an alert is decided"), as [`verify`] expects them.
+pub const ALERT_LATENESS_MS: i64 = MAX_ARRIVAL_DELAY_MS + 60_000;
+
+/// `portrait run --until-end`, with alerts decided at [`ALERT_LATENESS_MS`].
 pub fn run_until_end(kafka: &KafkaConfig, clickhouse: &ClickHouseConfig) -> Command {
     let mut command = portrait(&["run", "--until-end"], kafka, clickhouse);
-    command.env(
-        "PORTRAIT_ALERTS_LATENESS_MS",
-        (MAX_ARRIVAL_DELAY_MS + 60_000).to_string(),
-    );
+    command.env("PORTRAIT_ALERTS_LATENESS_MS", ALERT_LATENESS_MS.to_string());
     command
 }
 

@@ -20,6 +20,14 @@
 //! }
 //! ```
 //!
+//! A `segment_entered` alert (docs/segments.md) has one more field, `segments`, the segments
+//! entered, and its text says which:
+//!
+//! ```json
+//! { "text": "Portrait: u000042 entered segment vip_at_risk", "kind": "segment_entered",
+//!   "segments": ["vip_at_risk"], "reason": "entered segment vip_at_risk", ... }
+//! ```
+//!
 //! - `text` is for people: a chat webhook (Slack's incoming webhooks, Mattermost, Rocket.Chat)
 //!   shows it as the message and needs no adapter. `&`, `<` and `>` are escaped as Slack asks
 //!   (`&amp;`, `&lt;`, `&gt;`): the user id comes from the input, and unescaped, a user called
@@ -45,7 +53,8 @@ pub struct AlertPayload {
     /// [`Alert::id`]: 32 lowercase hex digits, the same on every delivery of this alert.
     pub alert_id: String,
     pub user_id: String,
-    /// The [`AlertKind`] wire name: `at_risk`, `dormant`, `churned`, `reactivated`, `activated`.
+    /// The [`AlertKind`] wire name: `at_risk`, `dormant`, `churned`, `reactivated`, `activated`,
+    /// `segment_entered`.
     pub kind: String,
     /// The transition time, RFC 3339 in UTC with milliseconds.
     pub at: String,
@@ -56,6 +65,9 @@ pub struct AlertPayload {
     pub stage_after: String,
     pub reason: String,
     pub snapshot: SnapshotPayload,
+    /// For `segment_entered`, the segments entered; absent for every other kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
 }
 
 /// [`AlertSnapshot`] as JSON: the signals behind the alert, as of its transition time.
@@ -101,6 +113,7 @@ impl AlertPayload {
             stage_after: alert.stage_after.as_str().to_owned(),
             reason: alert.reason.clone(),
             snapshot: SnapshotPayload::from(&alert.snapshot),
+            segments: alert.segments.clone(),
         }
     }
 
@@ -128,6 +141,7 @@ fn text(alert: &Alert) -> String {
     let reason = &alert.reason;
     match (alert.kind, alert.stage_before) {
         (AlertKind::Activated, _) => format!("Portrait: {user} is activated: {reason}"),
+        (AlertKind::SegmentEntered, _) => format!("Portrait: {user} {reason}"),
         (kind, Some(before)) => format!("Portrait: {user} is now {kind} (was {before}): {reason}"),
         (kind, None) => format!("Portrait: {user} is now {kind}: {reason}"),
     }
@@ -178,6 +192,7 @@ pub(crate) mod tests {
                 messages_sent: 3,
                 last_active_at: Some(1_764_633_600),
             },
+            segments: Vec::new(),
         }
     }
 
@@ -234,6 +249,30 @@ pub(crate) mod tests {
         assert_eq!(value["stage_before"], json!(null));
         assert_eq!(value["snapshot"]["last_active_at"], json!(null));
         assert_eq!(value["kind"], json!("activated"));
+    }
+
+    #[test]
+    fn a_segment_alert_names_its_segments() {
+        let alert = Alert {
+            kind: AlertKind::SegmentEntered,
+            stage_before: Some(LifecycleStage::AtRisk),
+            stage_after: LifecycleStage::AtRisk,
+            reason: "entered segment vip_at_risk".to_owned(),
+            segments: vec!["vip_at_risk".to_owned()],
+            ..dormant()
+        };
+        let payload = AlertPayload::new(&alert);
+        assert_eq!(
+            payload.text,
+            "Portrait: u000042 entered segment vip_at_risk"
+        );
+        let value: serde_json::Value = serde_json::from_slice(&payload.to_json()).unwrap();
+        assert_eq!(value["kind"], json!("segment_entered"));
+        assert_eq!(value["segments"], json!(["vip_at_risk"]));
+        assert_eq!(
+            AlertPayload::from_json(&payload.to_json()).unwrap(),
+            payload
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Operator alerts: what fires, when, and with which id.
 //!
 //! An alert fires when a user's lifecycle stage moves into `at_risk`, `dormant`, `churned` or
-//! `reactivated`, and when the user becomes activated (DESIGN.md, "Alerts"). The stage is
+//! `reactivated`, and when the user becomes activated (DESIGN.md, "Alerts"); and, where the
+//! configuration asks for it, when a flush finds a user entered a segment (docs/segments.md). The stage is
 //! followed in event time by a [`StageTimeline`] per user: `stage(t)` is the stage of the
 //! events with `ts <= t` evaluated at `W = t`, and every change of that step function is a
 //! transition with its own time. So a user who slides from `at_risk` to `dormant` between two
@@ -24,13 +25,16 @@ use crate::time::{EventTime, MILLIS_PER_DAY};
 pub use timeline::StageTimeline;
 
 wire_enum! {
-    /// What an alert is about: a stage entered, or activation.
+    /// What an alert is about: a stage entered, activation, or a segment entered. The last
+    /// comes from a flush, not from a [`StageTimeline`], and stays last: a timeline keeps a
+    /// time per kind before it.
     pub enum AlertKind {
         AtRisk = "at_risk",
         Dormant = "dormant",
         Churned = "churned",
         Reactivated = "reactivated",
         Activated = "activated",
+        SegmentEntered = "segment_entered",
     }
 }
 
@@ -79,6 +83,8 @@ pub struct Alert {
     /// The reason in words, e.g. "no activity for 30 days (last active 2026-03-02)".
     pub reason: String,
     pub snapshot: AlertSnapshot,
+    /// For [`AlertKind::SegmentEntered`], the segments entered; empty for every other kind.
+    pub segments: Vec<String>,
 }
 
 /// The signals behind an alert, as of its transition time.
@@ -96,9 +102,9 @@ pub struct AlertSnapshot {
 }
 
 impl Alert {
-    /// The deterministic id: the same user, kind and transition time give the same id on
-    /// every run, so replays and retries can be deduplicated.
+    /// The deterministic id: the same user, kind, transition time (and segments) give the
+    /// same id on every run, so replays and retries can be deduplicated.
     pub fn id(&self) -> String {
-        id::alert_id(&self.user_id, self.kind, self.at)
+        id::alert_id(&self.user_id, self.kind, self.at, &self.segments)
     }
 }

@@ -34,6 +34,7 @@ pub(super) fn reason(c: &Context<'_>) -> String {
         AlertKind::AtRisk | AlertKind::Dormant | AlertKind::Churned => inactive(c),
         AlertKind::Reactivated => comeback(c),
         AlertKind::Activated => format!("sent {} messages to staff", c.messages_sent),
+        AlertKind::SegmentEntered => unreachable!("a flush words its segment alerts"),
     }
 }
 

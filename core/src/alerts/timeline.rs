@@ -133,7 +133,11 @@ struct Decided {
     fired: Option<Box<Fired>>,
 }
 
-type Fired = [MaybeTime; AlertKind::ALL.len()];
+type Fired = [MaybeTime; TIMELINE_KINDS];
+
+/// The kinds a timeline raises: every kind before [`AlertKind::SegmentEntered`], which a flush
+/// raises.
+pub(crate) const TIMELINE_KINDS: usize = AlertKind::SegmentEntered as usize;
 
 /// The timeline's own history and the events after the cursor (see [`StageTimeline`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -508,7 +512,7 @@ impl Decided {
         for kind in raised.into_iter().flatten() {
             let fired = self
                 .fired
-                .get_or_insert_with(|| Box::new([MaybeTime::NONE; AlertKind::ALL.len()]));
+                .get_or_insert_with(|| Box::new([MaybeTime::NONE; TIMELINE_KINDS]));
             let last = &mut fired[kind as usize];
             let cooldown = decide.rules.cooldown_ms();
             if last
@@ -546,6 +550,7 @@ impl Decided {
                     messages_sent: past.messages_sent,
                     last_active_at: lifecycle.last_active.map(seconds),
                 },
+                segments: Vec::new(),
             });
         }
     }

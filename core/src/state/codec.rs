@@ -205,6 +205,11 @@ impl<'a> Reader<'a> {
         self.take(len, field)
     }
 
+    /// Whether every byte has been read.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
     /// Succeeds when every byte has been read.
     pub(crate) fn finish(self) -> Result<(), StateDecodeError> {
         match self.rest.len() {

@@ -1,21 +1,25 @@
 //! [`StoredUser`]: everything `profile_state` keeps about a user, so that a restarted or
 //! newly assigned process can carry on exactly where the last flush left off.
 //!
-//! Four parts: the [`ProfileState`] (its own blob, unchanged, so its layout and tests stand
+//! Five parts: the [`ProfileState`] (its own blob, unchanged, so its layout and tests stand
 //! alone); the *applied offsets* (per input topic, the offset of the last event of this user
 //! the state contains, so replayed events are recognised and skipped); the *partition's
 //! progress* (per input topic, the latest event time the user's partition had reached when the
 //! row was written: the greatest over a partition's rows is where its watermark stood, which a
 //! restart must not fall behind); and the alert [`StageTimeline`], when alerts are on. Topics
 //! are named rather than numbered so that a state read back under another `kafka.topics` list
-//! never takes one topic's offsets for another's.
+//! never takes one topic's offsets for another's. Last, the names of the segments the user
+//! was in at the flush that wrote the row (docs/segments.md), so that a restarted process
+//! knows who enters and who leaves; named, so that a segment added, removed or reordered in
+//! the configuration never inherits another's members.
 //!
 //! Layout: a version byte (2), the length of the profile state's blob and the blob, the
 //! applied offsets and the partition's progress (each a count, then per topic its name and a
 //! zigzag varint), a byte saying whether and in which layout the timeline follows (0 none; 2
 //! the current one, which stores a copy of the history only where the timeline keeps one; 1
-//! the first, which always did, still read), and the timeline. The timeline is read with the
-//! state, which it reads in place of a copy. A blob that starts with the profile state's own
+//! the first, which always did, still read), the timeline, and, only for a user in some
+//! segment, a count of segment names and the names. The timeline is read with the state, which
+//! it reads in place of a copy. A blob that starts with the profile state's own
 //! version byte (1) is read as a state alone, with nothing applied and no timeline: what
 //! versions before the applied offsets wrote.
 
@@ -41,6 +45,8 @@ pub struct StoredUser<'a> {
     /// Per input topic: the latest event time (epoch ms) the user's partition had reached.
     pub partition_latest: Vec<(&'a str, i64)>,
     pub timeline: Option<StageTimeline>,
+    /// The segments the user was in; empty for most users, whose blob ends after the timeline.
+    pub segments: Vec<&'a str>,
 }
 
 impl<'a> StoredUser<'a> {
@@ -91,6 +97,7 @@ impl<'a> StoredUser<'a> {
                     applied: Vec::new(),
                     partition_latest: Vec::new(),
                     timeline: None,
+                    segments: Vec::new(),
                 })
             }
             found => {
@@ -110,13 +117,37 @@ impl<'a> StoredUser<'a> {
             TIMELINE_VERSION_2 => Some(StageTimeline::decode_version_2(&mut r, &state)?),
             _ => return Err(invalid("timeline flag", "neither 0, 1 nor 2")),
         };
+        let mut segments = Vec::new();
+        if !r.is_empty() {
+            for _ in 0..r.count("segments")? {
+                segments.push(r.str("segments")?);
+            }
+        }
         r.finish()?;
         Ok(StoredUser {
             state,
             applied,
             partition_latest,
             timeline,
+            segments,
         })
+    }
+
+    /// Appends the names of the segments a user is in to the blob [`StoredUser::encode`] wrote
+    /// for them; nothing for a user in none. Apart from `encode` because a flush learns who is
+    /// in which segment from the profiles it evaluated while encoding the states.
+    pub fn append_segments<'s>(
+        segments: impl ExactSizeIterator<Item = &'s str>,
+        out: &mut Vec<u8>,
+    ) {
+        if segments.len() == 0 {
+            return;
+        }
+        let mut w = Writer::new(out);
+        w.varint(segments.len() as u128);
+        for name in segments {
+            w.str(name);
+        }
     }
 }
 
@@ -197,6 +228,7 @@ mod tests {
             user.timeline.as_ref(),
             &mut blob,
         );
+        StoredUser::append_segments(user.segments.iter().copied(), &mut blob);
         blob
     }
 
@@ -224,6 +256,7 @@ mod tests {
             split in 1usize..30,
             middle in 0..80 * DAY,
             offsets in proptest::collection::vec(("[a-z.]{1,12}", 0i64..1 << 40), 0..4),
+            segments in proptest::collection::vec("[a-z_]{1,12}", 0..3),
         ) {
             let (config, rules) = (SignalConfig::default(), AlertRules::default());
             let split = split.min(events.len());
@@ -242,8 +275,10 @@ mod tests {
                 applied: offsets.iter().map(|(t, o)| (t.as_str(), *o)).collect(),
                 partition_latest: offsets.iter().map(|(t, o)| (t.as_str(), o * 3)).collect(),
                 timeline: Some(whole.timeline.clone()),
+                segments: segments.iter().map(String::as_str).collect(),
             };
             let blob = encode(&user);
+            let without_segments = encode(&StoredUser { segments: Vec::new(), ..user.clone() });
             let restored = StoredUser::decode(&blob).unwrap();
             prop_assert_eq!(&restored, &user);
             let mut progress = Vec::new();
@@ -265,8 +300,11 @@ mod tests {
             resumed.advance(end, &config, &rules, |a| alerts.push(a));
             prop_assert_eq!(alerts, expected);
 
+            // Cut anywhere, the blob is an error, but where it is a whole blob of a user in
+            // no segment.
             for len in 0..blob.len() {
-                prop_assert!(StoredUser::decode(&blob[..len]).is_err());
+                let decoded = StoredUser::decode(&blob[..len]);
+                prop_assert_eq!(decoded.is_ok(), len == without_segments.len(), "{}", len);
             }
         }
     }

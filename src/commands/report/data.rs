@@ -44,7 +44,9 @@ pub const TIERS: [PromoTier; 6] = [
     PromoTier::Unknown,
 ];
 
-/// Alert kinds in the order a user meets them.
+/// Alert kinds in the order a user meets them: the lifecycle's, which the report is about. A
+/// segment's alerts (`segment_entered`) mean what each configuration makes them mean, and
+/// are left out.
 pub const KINDS: [AlertKind; 5] = [
     AlertKind::Activated,
     AlertKind::AtRisk,
@@ -307,6 +309,9 @@ fn by_kind(rows: Vec<KindRow>) -> anyhow::Result<Vec<KindCounts>> {
         })
         .collect();
     for row in rows {
+        if row.kind == AlertKind::SegmentEntered.as_str() {
+            continue;
+        }
         let Some(slot) = kinds.iter_mut().find(|k| k.kind.as_str() == row.kind) else {
             bail!(
                 "profile_alerts_unique has kind {:?}, which this portrait does not know \
@@ -337,8 +342,22 @@ mod tests {
         tiers.sort();
         assert_eq!(tiers, PromoTier::ALL);
         let mut kinds = KINDS.to_vec();
+        kinds.push(AlertKind::SegmentEntered);
         kinds.sort();
         assert_eq!(kinds, AlertKind::ALL);
+    }
+
+    #[test]
+    fn segment_alerts_are_left_out_of_the_counts() {
+        let row = |kind: &str| KindRow {
+            kind: kind.to_owned(),
+            on_day: 1,
+            in_30_days: 2,
+        };
+        let kinds = by_kind(vec![row("dormant"), row("segment_entered")]).unwrap();
+        let counted: Vec<(AlertKind, u64)> = kinds.iter().map(|k| (k.kind, k.in_30_days)).collect();
+        assert!(counted.contains(&(AlertKind::Dormant, 2)));
+        assert_eq!(counted.iter().map(|(_, n)| n).sum::<u64>(), 2);
     }
 
     #[test]

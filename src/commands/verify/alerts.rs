@@ -1,6 +1,9 @@
 //! The alert half of `portrait verify`: `profile_alerts_unique` read back as the generator's
-//! [`ExpectedAlert`]s (who, what, when, from which stage to which).
+//! [`ExpectedAlert`]s (who, what, when, from which stage to which). The generator knows the
+//! stage and activation alerts only: those of segments, which depend on the configuration
+//! (docs/segments.md), are left out.
 
+use portrait_core::alerts::AlertKind;
 use portrait_generator::ExpectedAlert;
 use serde::Deserialize;
 
@@ -15,11 +18,13 @@ struct Row {
     stage_after: String,
 }
 
-/// Every alert in `profile_alerts_unique`, sorted as the expected alerts are.
+/// Every stage and activation alert in `profile_alerts_unique`, sorted as the expected alerts
+/// are.
 pub(super) async fn read_unique(store: &Store) -> anyhow::Result<Vec<ExpectedAlert>> {
     let rows: Vec<Row> = store.rows("profile_alerts_unique", "alert_id").await?;
     let mut alerts: Vec<ExpectedAlert> = rows
         .into_iter()
+        .filter(|row| row.kind != AlertKind::SegmentEntered.as_str())
         .map(|row| ExpectedAlert {
             user_id: row.user_id,
             kind: row.kind,

@@ -5,8 +5,7 @@
 
 use super::history::History;
 use super::mark::Mark;
-use super::{Class, Decided, Pending, StageTimeline};
-use crate::alerts::AlertKind;
+use super::{Class, Decided, Pending, StageTimeline, TIMELINE_KINDS};
 use crate::signals::LifecycleStage;
 use crate::state::codec::{invalid, Reader, StateDecodeError, Writer};
 use crate::state::days::DayLog;
@@ -144,7 +143,7 @@ impl Decided {
         let fired = self
             .fired
             .as_deref()
-            .unwrap_or(&[MaybeTime::NONE; AlertKind::ALL.len()]);
+            .unwrap_or(&[MaybeTime::NONE; TIMELINE_KINDS]);
         let bits = fired
             .iter()
             .enumerate()
@@ -169,10 +168,10 @@ impl Decided {
             mark.set_activated();
         }
         let bits = r.u8("timeline fired")?;
-        if u32::from(bits) >= 1 << AlertKind::ALL.len() {
+        if u32::from(bits) >= 1 << TIMELINE_KINDS {
             return Err(invalid("timeline fired", "unknown kinds set"));
         }
-        let mut fired = [MaybeTime::NONE; AlertKind::ALL.len()];
+        let mut fired = [MaybeTime::NONE; TIMELINE_KINDS];
         for (i, at) in fired.iter_mut().enumerate() {
             if bits & 1 << i != 0 {
                 *at = Some(time(r, "timeline fired time")?).into();
