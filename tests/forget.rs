@@ -23,13 +23,18 @@ const LATENESS_MS: i64 = 300_000;
 
 /// Every table of the database that can hold a user's rows, and the column naming the user
 /// there; the CRM database's copy of `user_profiles` is [`CRM_PROFILES`].
-const TABLES: [(&str, &str); 5] = [
+const TABLES: [(&str, &str); 6] = [
     ("user_profiles", "user_id"),
     ("profile_state", "user_id"),
     ("profile_alerts", "user_id"),
+    ("segment_membership", "user_id"),
     ("events", "user_id"),
     ("dead_letters", "key"),
 ];
+
+/// A segment every user enters at their first flush, so that each has a row of
+/// `segment_membership`.
+const EVERYONE: &str = "[segments.everyone]\nwhere = \"first_seen_at IS NOT NULL\"\n";
 
 /// The key of the CRM's copy of the profiles in [`rows_of`]'s answer.
 const CRM_PROFILES: &str = "crm.user_profiles";
@@ -51,7 +56,11 @@ async fn forgotten_users_leave_no_row_and_never_come_back() {
         });
         let kafka = produce("forget", &dataset, PARTITIONS).await;
         migrate(&clickhouse).await.unwrap();
-        succeed("portrait run --until-end", run_until_end(&kafka, &clickhouse)).await;
+        let config = std::env::temp_dir().join(format!("{}.toml", common::fresh("forget")));
+        std::fs::write(&config, EVERYONE).unwrap();
+        let mut run = run_until_end(&kafka, &clickhouse);
+        run.env("PORTRAIT_CONFIG", &config);
+        succeed("portrait run --until-end", run).await;
 
         // A user with alerts and a dead letter keyed by them, and two more with alerts.
         let alerted: BTreeSet<String> = dataset
@@ -147,11 +156,9 @@ async fn forgotten_users_leave_no_row_and_never_come_back() {
             group: common::fresh("forget_replay_group"),
             ..kafka.clone()
         };
-        let rerun = succeed(
-            "portrait run --until-end (fresh group)",
-            run_until_end(&replay, &clickhouse),
-        )
-        .await;
+        let mut rerun = run_until_end(&replay, &clickhouse);
+        rerun.env("PORTRAIT_CONFIG", &config);
+        let rerun = succeed("portrait run --until-end (fresh group)", rerun).await;
         let theirs = dataset
             .messages()
             .iter()
@@ -168,6 +175,7 @@ async fn forgotten_users_leave_no_row_and_never_come_back() {
         );
         assert_eq!(rows_of(&clickhouse, &forgotten).await, none, "after the replay");
         assert_rest_is_the_truth(&dataset, &forgotten, &replay, &clickhouse, 2).await;
+        std::fs::remove_file(&config).unwrap();
     })
     .await;
 }
