@@ -225,6 +225,12 @@ fn changes(rows: Vec<ChangeRow>) -> Vec<Change> {
         .collect()
 }
 
+/// The users a query of `user_id`s answers.
+async fn users(query: clickhouse::query::Query) -> BTreeSet<String> {
+    let rows = query.fetch_all::<UserRow>().await.unwrap();
+    rows.into_iter().map(|row| row.user_id).collect()
+}
+
 /// Adds the entries and the exits among `changes`.
 fn count(changes: &[Change], entered: &mut usize, left: &mut usize) {
     let entries = changes.iter().filter(|(.., entered)| *entered).count();
@@ -299,16 +305,10 @@ async fn memberships_and_changes_follow_the_predicates_in_both_modes() {
         // Entries and exits in ClickHouse, then in Parquet.
         let (mut entered, mut left) = ([0; 2], [0; 2]);
         for (segment, predicate) in SEGMENTS {
-            let truth: BTreeSet<String> = client
-                .query(&format!(
-                    "SELECT user_id FROM truth_profiles WHERE {predicate}"
-                ))
-                .fetch_all::<UserRow>()
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|row| row.user_id)
-                .collect();
+            let truth = users(client.query(&format!(
+                "SELECT user_id FROM truth_profiles WHERE {predicate}"
+            )))
+            .await;
 
             // Kafka mode.
             let versions: Vec<Membership> = client
@@ -334,15 +334,12 @@ async fn memberships_and_changes_follow_the_predicates_in_both_modes() {
                 truth,
                 "{segment}: members in ClickHouse"
             );
-            let current: BTreeSet<String> = client
-                .query("SELECT user_id FROM segment_members WHERE segment = ?")
-                .bind(segment)
-                .fetch_all::<UserRow>()
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|row| row.user_id)
-                .collect();
+            let current = users(
+                client
+                    .query("SELECT user_id FROM segment_members WHERE segment = ?")
+                    .bind(segment),
+            )
+            .await;
             assert_eq!(current, truth, "{segment}: segment_members");
             count(&written, &mut entered[0], &mut left[0]);
 
