@@ -3,8 +3,8 @@
 //! positive parameters, starting from all four at 1.
 //!
 //! Why Nelder–Mead: it needs the likelihood only, not its gradient (which would add digamma
-//! terms to the core's formulas), and with four parameters it converges in a few hundred
-//! evaluations, each one pass over the customers.
+//! terms to the core's formulas), and with four parameters it converges in about 130 iterations
+//! (a few hundred evaluations, each one pass over the customers).
 
 use argmin::core::{CostFunction, Executor, State, TerminationReason, TerminationStatus};
 use argmin::solver::neldermead::NelderMead;
@@ -21,7 +21,8 @@ pub struct Fit {
     pub log_likelihood: f64,
     /// The customers fitted.
     pub users: usize,
-    /// Nelder–Mead iterations, each one to three likelihood evaluations (or five at a shrink).
+    /// Nelder–Mead iterations, each one or two likelihood evaluations (six when the simplex
+    /// shrinks).
     pub iterations: u64,
 }
 
@@ -39,14 +40,14 @@ pub enum FitError {
     Optimiser(#[source] argmin::core::Error),
 }
 
-/// Iterations before giving up. CDNOW converges in about 200 and a million synthetic customers
-/// in about as many; the cap only stops a search that wanders.
+/// Iterations before giving up. CDNOW and a million synthetic customers converge in about 130;
+/// the cap only stops a search that wanders.
 const MAX_ITERATIONS: u64 = 5_000;
 
 /// The simplex stops when its vertices' mean negative log-likelihoods per customer spread by
 /// less than this (standard deviation). Per customer, so the same tolerance fits 2,000 and
-/// 1,000,000 customers; 1e-12 is well above the sum's rounding noise and pins the parameters
-/// far closer than the data determine them.
+/// 1,000,000 customers; 1e-12 is above the sum's rounding noise (about √n · ε relative, 10⁻¹³
+/// for a million customers) and pins the parameters far closer than the data determine them.
 const COST_TOLERANCE: f64 = 1e-12;
 
 /// The first simplex: the start, all parameters at 1, and one vertex per parameter with that

@@ -149,7 +149,10 @@ fn every_customer_matches_lifetimes_for_the_published_parameters() {
         let ours = params.expected_purchases(39.0, rfm).unwrap();
         worst_expected = worst_expected.max((ours - expected).abs());
     }
-    println!("largest differences from lifetimes: P(alive) {worst_p_alive:e}, expected purchases {worst_expected:e}");
+    println!(
+        "largest differences from lifetimes: P(alive) {worst_p_alive:e}, \
+         expected purchases {worst_expected:e}"
+    );
     assert!(worst_p_alive <= 1e-6, "{worst_p_alive}");
     assert!(worst_expected <= 1e-6, "{worst_expected}");
 }

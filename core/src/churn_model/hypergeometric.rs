@@ -4,10 +4,10 @@
 //! [0, 1) for every horizon t ≥ 0, so the series
 //!
 //! ```text
-//! ₂F₁(a, b; c; z) = Σₙ (a)ₙ (b)ₙ / ((c)ₙ n!) · zⁿ      ((q)ₙ = q (q+1) … (q+n−1), rising factorial)
+//! ₂F₁(a, b; c; z) = Σₙ (a)ₙ (b)ₙ / ((c)ₙ n!) · zⁿ,     (q)ₙ = q (q+1) … (q+n−1)
 //! ```
 //!
-//! converges absolutely there. The ratio of consecutive terms,
+//! ((q)ₙ the rising factorial) converges absolutely there. The ratio of consecutive terms,
 //! (a+n)(b+n) / ((c+n)(n+1)) · z, tends to z, so the terms shrink geometrically once n is past
 //! the point where that ratio drops below 1: about log(ε) / log(z) terms after it, 700 for
 //! z = 0.95. A library that evaluates z near 1 or |z| ≥ 1 would need the analytic continuation

@@ -44,8 +44,8 @@ fn p_alive_is_one_without_repeat_purchases() {
 
 #[test]
 fn p_alive_with_the_last_purchase_at_the_watermark_is_the_chance_of_staying() {
-    // T = t_x: the power is 1, so P(alive) = 1 / (1 + a / (b + x − 1)) = (b + x − 1) / (a + b + x − 1),
-    // which for x = 7 is 8.426 / 9.219.
+    // T = t_x: the power is 1, so P(alive) = 1 / (1 + a / (b + x − 1))
+    // = (b + x − 1) / (a + b + x − 1), which for x = 7 is 8.426 / 9.219.
     let params = BgNbdParams::default();
     assert_close(params.p_alive(rfm(7.0, 30.0, 30.0)), 8.426 / 9.219, 1e-15);
 }
