@@ -15,10 +15,13 @@
 //! - [`signals`]: the definitions of docs/signals.md, one module per signal family, and
 //!   [`signals::SignalConfig`], their thresholds.
 //! - [`profile`]: [`profile::Profile`], the evaluated `user_profiles` row.
+//! - [`churn_model`]: the BG/NBD model of repeat buying: P(alive) and expected purchases from
+//!   a customer's [`churn_model::Rfm`] and the population's [`churn_model::BgNbdParams`].
 //! - [`alerts`]: [`alerts::StageTimeline`], one user's stage followed in event time, and the
 //!   [`alerts::Alert`]s its transitions raise.
 
 pub mod alerts;
+pub mod churn_model;
 pub mod event;
 pub mod profile;
 pub mod signals;

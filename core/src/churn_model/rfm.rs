@@ -1,0 +1,104 @@
+//! One customer's purchase history as BG/NBD sees it: three numbers, which is why the model fits
+//! a streaming state.
+
+/// A customer's repeat purchases x, the time t_x of the last one and the customer's age T, in
+/// weeks from the first purchase (the paper's notation; `lifetimes` calls them frequency,
+/// recency and T).
+///
+/// Not to be confused with [`crate::signals::RfmSegment`], the recency–frequency–monetary
+/// segment of docs/signals.md: this one has no money and counts time from the first purchase.
+///
+/// Built by [`Rfm::new`], which rejects histories no customer can have, so the model's
+/// formulas need not check them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rfm {
+    x: f64,
+    t_x: f64,
+    t: f64,
+}
+
+/// A history [`Rfm::new`] refuses, with the values given.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum RfmError {
+    #[error("repeat purchases x must be a whole number ≥ 0, got {x}")]
+    RepeatPurchases { x: f64 },
+    #[error("age T must be finite and ≥ 0 weeks, got {t}")]
+    Age { t: f64 },
+    #[error(
+        "the last purchase t_x = {t_x} must lie in [0, T = {t}] weeks, and be 0 without repeat \
+         purchases (x = {x})"
+    )]
+    LastPurchase { x: f64, t_x: f64, t: f64 },
+}
+
+impl Rfm {
+    /// `x` repeat purchases (purchase periods after the first: the paper and Portrait count
+    /// distinct days), the last at `t_x` weeks after the first purchase, observed `t` weeks
+    /// after the first purchase.
+    pub fn new(x: f64, t_x: f64, t: f64) -> Result<Self, RfmError> {
+        if !(x >= 0.0 && x.is_finite() && x.fract() == 0.0) {
+            return Err(RfmError::RepeatPurchases { x });
+        }
+        if !(t >= 0.0 && t.is_finite()) {
+            return Err(RfmError::Age { t });
+        }
+        let last_purchase_fits = (0.0..=t).contains(&t_x) && (x > 0.0 || t_x == 0.0);
+        if !last_purchase_fits {
+            return Err(RfmError::LastPurchase { x, t_x, t });
+        }
+        Ok(Self { x, t_x, t })
+    }
+
+    /// Repeat purchases x.
+    pub fn x(&self) -> f64 {
+        self.x
+    }
+
+    /// Weeks from the first purchase to the last, t_x (0 without repeat purchases).
+    pub fn t_x(&self) -> f64 {
+        self.t_x
+    }
+
+    /// Weeks from the first purchase to the end of observation, T.
+    pub fn t(&self) -> f64 {
+        self.t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_histories_a_customer_can_have() {
+        let rfm = Rfm::new(2.0, 30.43, 38.86).unwrap();
+        assert_eq!((rfm.x(), rfm.t_x(), rfm.t()), (2.0, 30.43, 38.86));
+        assert!(
+            Rfm::new(0.0, 0.0, 0.0).is_ok(),
+            "first purchase at the watermark"
+        );
+        assert!(
+            Rfm::new(3.0, 10.0, 10.0).is_ok(),
+            "last purchase at the watermark"
+        );
+    }
+
+    #[test]
+    fn rejects_histories_no_customer_can_have() {
+        for x in [-1.0, 1.5, f64::NAN, f64::INFINITY] {
+            assert!(matches!(
+                Rfm::new(x, 0.0, 1.0),
+                Err(RfmError::RepeatPurchases { .. })
+            ));
+        }
+        for t in [-0.1, f64::NAN, f64::INFINITY] {
+            assert!(matches!(Rfm::new(0.0, 0.0, t), Err(RfmError::Age { .. })));
+        }
+        for (x, t_x, t) in [(1.0, 5.0, 4.0), (1.0, -1.0, 4.0), (0.0, 2.0, 4.0)] {
+            assert_eq!(
+                Rfm::new(x, t_x, t),
+                Err(RfmError::LastPurchase { x, t_x, t })
+            );
+        }
+    }
+}
