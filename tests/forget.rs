@@ -238,10 +238,18 @@ async fn a_running_pipeline_drops_a_user_forgotten_under_it() {
         .await;
         running.terminate();
         let (summary, log) = running.finished(Duration::from_secs(60)).await;
+        // The pipeline learns the tombstone at its first flush after `forget` wrote it. The
+        // later page view of `gone` is dropped on arrival if that flush came first, or else
+        // applied to the user still held and dropped with them at that flush: either way,
+        // nothing of it is written, which the row counts below check.
         assert!(
-            summary.contains(
-                "dropped 1 messages of forgotten users; dropped 1 forgotten users held in memory"
-            ),
+            summary.contains("dropped 1 forgotten users held in memory"),
+            "{summary}\n{log}"
+        );
+        assert!(
+            ["dropped 0 messages", "dropped 1 messages"]
+                .iter()
+                .any(|dropped| summary.contains(&format!("{dropped} of forgotten users;"))),
             "{summary}\n{log}"
         );
         assert_eq!(rows_of(&clickhouse, std::slice::from_ref(&gone)).await, none, "after the run");
