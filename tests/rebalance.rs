@@ -39,7 +39,11 @@ fn applied_events(member: &str, (summary, log): (String, String)) -> Applied {
         .filter(|line| line.contains("dropping their unflushed work"))
         .map(|line| format!("{member}: {line}"))
         .collect();
-    Applied { events, dropped }
+    Applied {
+        events,
+        dropped,
+        log,
+    }
 }
 
 /// What a member's run applied, and its warnings of work it dropped unflushed.
@@ -49,6 +53,8 @@ struct Applied {
     /// loaded machine) loses its partitions without flushing: the next owner applies that
     /// work again, rightly, and the sum of applied events exceeds the input.
     dropped: Vec<String>,
+    /// Shown when the applied events do not add up, to tell which member applied what twice.
+    log: String,
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -107,6 +113,11 @@ async fn a_member_joining_and_one_leaving_mid_run_leave_the_profiles_and_alerts_
         let applied: u64 = members.iter().map(|(_, applied)| applied.events).sum();
         let dropped: Vec<&String> = members.iter().flat_map(|(_, a)| &a.dropped).collect();
         if dropped.is_empty() {
+            if applied != events {
+                for (name, applied) in &members {
+                    eprintln!("the {name} member's log:\n{}", applied.log);
+                }
+            }
             assert_eq!(applied, events, "no member dropped work");
         } else {
             eprintln!("work dropped unflushed, and applied again:\n{dropped:#?}");
