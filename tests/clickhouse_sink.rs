@@ -770,7 +770,8 @@ async fn an_unmigrated_database_is_not_ready_and_refuses_writes() {
                         "profile_alerts",
                         "segment_membership",
                         "events",
-                        "forgotten_users"
+                        "forgotten_users",
+                        "churn_model"
                     ]
                 );
             }

@@ -14,7 +14,7 @@ mod hypergeometric;
 mod rfm;
 
 pub use hypergeometric::{hyp2f1, Hyp2f1Error};
-pub use rfm::{Rfm, RfmError};
+pub use rfm::{Rfm, RfmError, DAYS_PER_WEEK};
 
 use libm::lgamma;
 

@@ -9,17 +9,19 @@
 //! flushed with every alert decided.
 //!
 //! A flush happens when `pipeline.flush_max_dirty` users changed (to bound memory) and at the
-//! end; never on a timer, which only serves readers of a live table. The same input therefore
-//! always writes the same rows, versions included.
+//! end; never on a timer, which only serves readers of a live table. The churn model's
+//! parameters are the latest fit's when the run starts, for the whole run. The same input and
+//! the same fit therefore always write the same rows, versions included.
 
 use std::io::BufRead;
 use std::sync::Arc;
 
-use portrait_connectors::clickhouse::SinkBatch;
+use portrait_connectors::clickhouse::{ChurnModelRow, SinkBatch};
 use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
 
 use crate::alerts::AlertsConfig;
+use crate::churn_model::{ChurnModel, UnusableFit};
 use crate::config::PipelineConfig;
 use crate::profiler::{Keys, Message, Processed, Profiler, ProfilerError};
 use crate::segments::SegmentRules;
@@ -36,6 +38,9 @@ pub struct EmbeddedOptions {
     pub alerts: AlertsConfig,
     /// Segments to evaluate at each flush, if any.
     pub segments: Option<SegmentRules>,
+    /// The latest churn model fit stored in the data directory, if any: its parameters
+    /// compute `p_alive` and `expected_orders_90d`, the published defaults without one.
+    pub churn_model: Option<ChurnModelRow>,
 }
 
 /// A stream of NDJSON events and the name its dead letters cite as their topic.
@@ -66,6 +71,8 @@ pub enum EmbeddedError {
     Write(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Profiler(#[from] ProfilerError),
+    #[error(transparent)]
+    ChurnModel(#[from] UnusableFit),
 }
 
 /// Profiles every event of `inputs`, in order, and writes the rows to `tables`.
@@ -83,6 +90,8 @@ pub fn run_embedded(
         topics.clone(),
         Keys::None,
     );
+    // Bounded: the fit the run starts with is the one it keeps.
+    ChurnModel::start(None, options.churn_model, &mut profiler)?;
     let shard = profiler.new_shard();
     profiler.shards.insert(PARTITION, shard);
     let mut line = Vec::new();

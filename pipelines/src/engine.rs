@@ -23,6 +23,7 @@ use portrait_core::SignalConfig;
 
 use crate::alerts::{AlertSinks, AlertsConfig};
 use crate::archive::EventArchive;
+use crate::churn_model::{ChurnModel, ChurnModelConfig};
 use crate::config::PipelineConfig;
 use crate::metrics;
 use crate::profiler::{Keys, Message, Processed, Profiler};
@@ -41,9 +42,11 @@ pub struct RunOptions {
     pub alerts: AlertsConfig,
     /// Segments to evaluate at each flush, if any.
     pub segments: Option<SegmentRules>,
+    pub churn_model: ChurnModelConfig,
     /// Consume up to the end offsets seen at start, flush, commit and return (replay mode:
-    /// the watermark moves with event time only). Otherwise run until `shutdown` resolves
-    /// (live mode: an idle input lets the watermark follow the wall clock).
+    /// the watermark moves with event time only, and the churn model's parameters are those
+    /// stored at start). Otherwise run until `shutdown` resolves (live mode: an idle input
+    /// lets the watermark follow the wall clock, and newer fits are taken up).
     pub until_end: bool,
 }
 
@@ -90,6 +93,9 @@ pub async fn run(
         engine
             .profiler
             .advance_watermark(idle && !options.until_end);
+        if engine.churn_model.refresh_due() {
+            engine.refresh_churn_model().await;
+        }
         if engine.flush_due() {
             engine.flush(&source, false).await?;
         }
@@ -115,6 +121,8 @@ struct Engine {
     pipeline: PipelineConfig,
     /// The users, the watermark and the dead letters; everything here is its I/O.
     profiler: Profiler,
+    /// Which fit of the churn model the profiler's parameters come from.
+    churn_model: ChurnModel,
     /// `flush_interval_ms`, or `replay_flush_interval_ms` in a bounded run.
     flush_interval_ms: u64,
     sink: ClickHouseSink,
@@ -159,16 +167,25 @@ impl Engine {
             })?;
 
         let topics: Arc<[String]> = options.kafka.topics.iter().cloned().collect();
+        let mut profiler = Profiler::new(
+            &options.pipeline,
+            &options.signals,
+            &options.alerts,
+            options.segments.clone(),
+            topics,
+            Keys::MustBeUserId,
+        );
+        let latest_fit = retry("reading the latest churn model fit from ClickHouse", || {
+            sink.read_churn_model()
+        })
+        .await;
+        let refresh = (!options.until_end)
+            .then(|| Duration::from_millis(options.churn_model.refresh_interval_ms));
+        let churn_model = ChurnModel::start(refresh, latest_fit, &mut profiler)?;
         let mut engine = Self {
             pipeline: options.pipeline.clone(),
-            profiler: Profiler::new(
-                &options.pipeline,
-                &options.signals,
-                &options.alerts,
-                options.segments.clone(),
-                topics,
-                Keys::MustBeUserId,
-            ),
+            profiler,
+            churn_model,
             flush_interval_ms: if options.until_end {
                 options.pipeline.replay_flush_interval_ms
             } else {
@@ -187,6 +204,16 @@ impl Engine {
         };
         engine.learn_tombstones().await;
         Ok(engine)
+    }
+
+    /// Reads the latest churn model fit again and puts it in force if it is new: from the
+    /// next flush on, the profiles written have `p_alive` and `expected_orders_90d` by it.
+    async fn refresh_churn_model(&mut self) {
+        let latest = retry("reading the latest churn model fit from ClickHouse", || {
+            self.sink.read_churn_model()
+        })
+        .await;
+        self.churn_model.refresh(latest, &mut self.profiler);
     }
 
     /// Whether `key` (a message key or a user id) is a forgotten user's. A hash lookup only

@@ -18,6 +18,7 @@
 
 mod alerts;
 mod archive;
+mod churn_model;
 mod config;
 pub mod deadlines;
 mod dirty;
@@ -35,6 +36,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub use alerts::{AlertsConfig, AlertsConfigError};
+pub use churn_model::{ChurnModelConfig, ChurnModelConfigError, UnusableFit};
 pub use config::{ConfigError, PipelineConfig};
 pub use embedded::{run_embedded, EmbeddedError, EmbeddedOptions, Input, Tables};
 pub use engine::{run, RunOptions};
@@ -66,6 +68,8 @@ pub enum PipelineError {
         partition: i32,
         source: portrait_connectors::clickhouse::StateRowsError,
     },
+    #[error(transparent)]
+    ChurnModel(#[from] churn_model::UnusableFit),
     #[error(
         "ClickHouse at {url} is not ready for database {database} (did `portrait migrate` run?)"
     )]

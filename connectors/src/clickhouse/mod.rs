@@ -12,10 +12,13 @@
 //!   the state restore read;
 //! - `state_rows.rs`: that read's response cut into rows as it arrives;
 //! - `pseudonym.rs`: the keyed hash analysts see in place of a user id;
-//! - `forget.rs`: forgetting users: tombstones, deletes from every table, and waiting for them.
+//! - `forget.rs`: forgetting users: tombstones, deletes from every table, and waiting for them;
+//! - `churn_model.rs`: the buyers' order histories the churn model is fitted to, and the
+//!   `churn_model` table of fits.
 //!
 //! The table layout and why it is so: `docs/storage.md`.
 
+mod churn_model;
 mod config;
 mod forget;
 mod migrate;
@@ -24,6 +27,9 @@ mod rows;
 mod sink;
 mod state_rows;
 
+pub use churn_model::{
+    ChurnModelRow, InvalidOrderHistory, OrderHistoriesError, OrderHistoryRow,
+};
 pub use config::ClickHouseConfig;
 pub use forget::{forget, ForgetError, ForgetReport, Tombstone, UserTable};
 pub use migrate::{

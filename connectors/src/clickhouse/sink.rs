@@ -52,6 +52,8 @@ pub(super) const EVENTS: &str = "events";
 pub(super) const SEGMENTS: &str = "segment_membership";
 /// The tombstones of forgotten users (`forget.rs`).
 pub(super) const FORGOTTEN: &str = "forgotten_users";
+/// The churn model's fits, the latest of which the pipeline reads (`churn_model.rs`).
+pub(super) const CHURN_MODEL: &str = "churn_model";
 
 /// How long sending one chunk of an insert, and then waiting for ClickHouse's answer, may take.
 /// Without a bound a stalled server would hang the flush for ever instead of letting the
@@ -140,7 +142,7 @@ impl ClickHouseSink {
     }
 
     /// Readiness: the server answers and the database holds every table this sink writes, and
-    /// the tombstones it reads.
+    /// the tombstones and the churn model's fits it reads.
     pub async fn check_ready(&self) -> Result<(), SinkError> {
         let present: Vec<String> = self
             .client
@@ -160,6 +162,7 @@ impl ClickHouseSink {
             SEGMENTS,
             EVENTS,
             FORGOTTEN,
+            CHURN_MODEL,
         ]
         .into_iter()
         .filter(|table| !present.iter().any(|name| name == table))

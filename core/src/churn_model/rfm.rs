@@ -1,6 +1,9 @@
 //! One customer's purchase history as BG/NBD sees it: three numbers, which is why the model fits
 //! a streaming state.
 
+/// Days in a week: the model counts time in weeks, Portrait's profiles in whole days.
+pub const DAYS_PER_WEEK: f64 = 7.0;
+
 /// A customer's repeat purchases x, the time t_x of the last one and the customer's age T, in
 /// weeks from the first purchase (the paper's notation; `lifetimes` calls them frequency,
 /// recency and T).
@@ -49,6 +52,22 @@ impl Rfm {
         Ok(Self { x, t_x, t })
     }
 
+    /// The history a profile's columns hold in whole days (docs/signals.md, "Churn
+    /// probability"): `repeat_order_days` (x), `order_span_days` (7 t_x) and
+    /// `customer_age_days` (7 T), the days divided by 7. The one conversion from days to
+    /// weeks: the flush's `p_alive` and the fit read the columns through it alike.
+    pub fn from_days(
+        repeat_order_days: u32,
+        order_span_days: u32,
+        customer_age_days: u32,
+    ) -> Result<Self, RfmError> {
+        Self::new(
+            f64::from(repeat_order_days),
+            f64::from(order_span_days) / DAYS_PER_WEEK,
+            f64::from(customer_age_days) / DAYS_PER_WEEK,
+        )
+    }
+
     /// Repeat purchases x.
     pub fn x(&self) -> f64 {
         self.x
@@ -80,6 +99,20 @@ mod tests {
         assert!(
             Rfm::new(3.0, 10.0, 10.0).is_ok(),
             "last purchase at the watermark"
+        );
+    }
+
+    #[test]
+    fn days_are_sevenths_of_a_week() {
+        let rfm = Rfm::from_days(2, 21, 28).unwrap();
+        assert_eq!((rfm.x(), rfm.t_x(), rfm.t()), (2.0, 3.0, 4.0));
+        assert_eq!(
+            Rfm::from_days(0, 1, 3),
+            Err(RfmError::LastPurchase {
+                x: 0.0,
+                t_x: 1.0 / 7.0,
+                t: 3.0 / 7.0
+            })
         );
     }
 

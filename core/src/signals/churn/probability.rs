@@ -14,12 +14,11 @@
 //! purchase occasion. `customer_age_days` is at least `order_span_days` even for an order ahead
 //! of the watermark, which the model requires (t_x ≤ T).
 
-use crate::churn_model::{BgNbdParams, Rfm};
+use crate::churn_model::{BgNbdParams, Rfm, DAYS_PER_WEEK};
 use crate::time::Day;
 
 /// `expected_orders_90d`'s horizon, in days.
 const HORIZON_DAYS: f64 = 90.0;
-const DAYS_PER_WEEK: f64 = 7.0;
 
 /// A buyer's order history in whole days: the three numbers the churn model needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +56,10 @@ impl OrderHistory {
     }
 
     fn in_weeks(&self) -> Rfm {
-        Rfm::new(
-            f64::from(self.repeat_order_days),
-            f64::from(self.order_span_days) / DAYS_PER_WEEK,
-            f64::from(self.customer_age_days) / DAYS_PER_WEEK,
+        Rfm::from_days(
+            self.repeat_order_days,
+            self.order_span_days,
+            self.customer_age_days,
         )
         .expect("a history the state keeps is one the model accepts")
     }
