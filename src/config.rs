@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_connectors::kafka::{is_secret_property, KafkaConfig};
 use portrait_core::SignalConfig;
-use portrait_pipelines::{AlertsConfig, PipelineConfig};
+use portrait_pipelines::{AlertsConfig, ChurnModelConfig, PipelineConfig};
 use portrait_sql::{SegmentDef, Segments};
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
@@ -48,6 +48,7 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub signals: SignalConfig,
     pub alerts: AlertsConfig,
+    pub churn_model: ChurnModelConfig,
     pub metrics: MetricsConfig,
     pub embedded: EmbeddedConfig,
     /// `[segments.NAME]`: named predicates over the profile columns (docs/segments.md). Set
@@ -251,6 +252,10 @@ impl Config {
         }));
         mistakes.extend(self.alerts.validate().into_iter().map(|e| Mistake {
             source: "[alerts]".into(),
+            message: e.to_string(),
+        }));
+        mistakes.extend(self.churn_model.validate().into_iter().map(|e| Mistake {
+            source: "[churn_model]".into(),
             message: e.to_string(),
         }));
         if !self.segments.is_empty() {

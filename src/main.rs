@@ -58,6 +58,9 @@ enum Command {
     /// Forget users: delete every row of theirs from ClickHouse and keep them from coming back
     /// (docs/security.md, "Forgetting a user").
     Forget(commands::forget::Args),
+    /// The BG/NBD churn model behind p_alive and expected_orders_90d: `fit` its parameters to
+    /// the profiles' order histories (docs/churn-model.md).
+    ChurnModel(commands::churn_model::Args),
     /// Compare the profiles in ClickHouse with the expected ones from `generate --truth`.
     Verify(commands::verify::Args),
     /// Write the operators' daily report for one date: a self-contained HTML page with charts
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Migrate => commands::migrate::run(cli.config.as_deref()),
         Command::CheckConfig(args) => commands::check_config::run(cli.config.as_deref(), args),
         Command::Forget(args) => commands::forget::run(cli.config.as_deref(), args),
+        Command::ChurnModel(args) => commands::churn_model::run(cli.config.as_deref(), args),
         Command::Verify(args) => commands::verify::run(cli.config.as_deref(), args),
         Command::Report(args) => commands::report::run(cli.config.as_deref(), args),
         Command::BenchFreshness(args) => {

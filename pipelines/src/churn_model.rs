@@ -137,7 +137,7 @@ impl ChurnModel {
                 a,
                 b,
                 users = fit.users,
-                "churn model parameters {when}: the fit of {} customers",
+                "churn model parameters {when}: the fit of {} buyers",
                 fit.users
             ),
             None => tracing::info!(
@@ -164,8 +164,7 @@ impl ChurnModel {
 /// The parameters of `fit`, or the defaults without one.
 fn params(fit: Option<ChurnModelRow>) -> Result<BgNbdParams, UnusableFit> {
     fit.map_or(Ok(BgNbdParams::default()), |fit| {
-        fit.params()
-            .map_err(|source| UnusableFit { fit, source })
+        fit.params().map_err(|source| UnusableFit { fit, source })
     })
 }
 

@@ -4,7 +4,8 @@
 //! `user_profiles_current` (each user's latest profile version), `profile_alerts_unique`
 //! (every alert once: an embedded run writes each alert once, so it is `profile_alerts`
 //! itself), `dead_letters`, `segment_membership` and `segment_members` (each user's current
-//! segments), so that a dashboard query written for both dialects runs on either.
+//! segments), so that a dashboard query written for both dialects runs on either; and
+//! `churn_model`, the churn model's fits, once `portrait churn-model fit` stored one.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use serde::de::DeserializeOwned;
 
+use crate::churn_model::CHURN_MODEL;
 use crate::columns;
 use crate::tables::{table_file, ALERTS, ALL, PROFILES, SEGMENTS};
 
@@ -51,11 +53,12 @@ pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
                 table,
             });
         }
-        let path = file.to_string_lossy();
-        context
-            .register_parquet(table, path.as_ref(), ParquetReadOptions::default())
-            .await
-            .map_err(|source| QueryError::Open { table, source })?;
+        register(&context, table, &file).await?;
+    }
+    // Not a run's table: there once a fit was stored (`churn_model.rs`).
+    let fits = table_file(dir, CHURN_MODEL);
+    if fits.exists() {
+        register(&context, CHURN_MODEL, &fits).await?;
     }
     let columns: Vec<String> = columns::profiles(&[])?
         .schema()
@@ -88,6 +91,21 @@ pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
     Ok(context)
 }
 
+async fn register(
+    context: &SessionContext,
+    table: &'static str,
+    file: &Path,
+) -> Result<(), QueryError> {
+    context
+        .register_parquet(
+            table,
+            file.to_string_lossy().as_ref(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .map_err(|source| QueryError::Open { table, source })
+}
+
 /// Runs `sql` over the tables of `dir`.
 pub async fn query(dir: &Path, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
     let context = session(dir).await?;
@@ -108,7 +126,7 @@ pub async fn rows<T: DeserializeOwned>(dir: &Path, sql: &str) -> Result<Vec<T>, 
 
 /// `batch` with its second-precision timestamps as `Int64` epoch seconds, the number a
 /// `DateTime` column is read as.
-fn times_as_seconds(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+pub(crate) fn times_as_seconds(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     let columns = batch
         .columns()
         .iter()

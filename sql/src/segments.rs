@@ -422,6 +422,11 @@ mod tests {
             rfm_segment: Some(RfmSegment::Champions),
             top_categories: vec!["shoes".to_owned()],
             purchasing_power: None,
+            repeat_order_days: Some(4),
+            order_span_days: Some(20),
+            customer_age_days: Some(22),
+            p_alive: Some(0.9),
+            expected_orders_90d: Some(1.5),
         }
     }
 

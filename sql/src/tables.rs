@@ -134,7 +134,7 @@ impl Tables for ParquetTables {
 }
 
 /// One table's partial file.
-struct TableWriter {
+pub(crate) struct TableWriter {
     table: &'static str,
     partial: PathBuf,
     done: PathBuf,
@@ -142,7 +142,11 @@ struct TableWriter {
 }
 
 impl TableWriter {
-    fn create(dir: &Path, table: &'static str, schema: SchemaRef) -> Result<Self, TablesError> {
+    pub(crate) fn create(
+        dir: &Path,
+        table: &'static str,
+        schema: SchemaRef,
+    ) -> Result<Self, TablesError> {
         let partial = dir.join(format!(".{table}.parquet.partial"));
         let file = File::create(&partial).map_err(|source| TablesError::Io {
             path: partial.clone(),
@@ -164,7 +168,10 @@ impl TableWriter {
 
     /// Appends a flush's rows, built by `columns`; a flush without rows for the table adds
     /// nothing.
-    fn write(&mut self, rows: Result<RecordBatch, ArrowError>) -> Result<(), TablesError> {
+    pub(crate) fn write(
+        &mut self,
+        rows: Result<RecordBatch, ArrowError>,
+    ) -> Result<(), TablesError> {
         let table = self.table;
         let rows = rows.map_err(|source| TablesError::Arrow { table, source })?;
         if rows.num_rows() == 0 {
@@ -176,7 +183,8 @@ impl TableWriter {
             .map_err(|source| TablesError::Parquet { table, source })
     }
 
-    fn finish(self) -> Result<(), TablesError> {
+    /// Completes the file and puts it in place of the table's previous file.
+    pub(crate) fn finish(self) -> Result<(), TablesError> {
         let table = self.table;
         self.writer
             .close()

@@ -2,6 +2,7 @@
 
 pub mod bench_freshness;
 pub mod check_config;
+pub mod churn_model;
 pub mod forget;
 pub mod generate;
 pub mod migrate;

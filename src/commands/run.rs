@@ -46,8 +46,11 @@ pub fn run(path: Option<&Path>, args: Args) -> anyhow::Result<()> {
 fn run_embedded(config: Config, args: &Args) -> anyhow::Result<()> {
     let data_dir = &config.embedded.data_dir;
     let inputs = open_inputs(&args.inputs)?;
+    let churn_model = portrait_sql::churn_model::latest_fit(data_dir)
+        .context("reading the latest churn model fit")?;
     let options = EmbeddedOptions {
         segments: segment_rules(&config)?,
+        churn_model,
         pipeline: config.pipeline,
         signals: config.signals,
         alerts: config.alerts,
@@ -103,6 +106,7 @@ fn run_services(config: Config, args: &Args) -> anyhow::Result<()> {
         pipeline: config.pipeline,
         signals: config.signals,
         alerts: config.alerts,
+        churn_model: config.churn_model,
         until_end: args.until_end,
     };
     tracing::info!(

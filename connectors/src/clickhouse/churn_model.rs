@@ -152,15 +152,15 @@ impl ClickHouseSink {
 
     /// The latest fit in `churn_model` ([`ChurnModelRow::latest`]), `None` before the first.
     pub async fn read_churn_model(&self) -> Result<Option<ChurnModelRow>, SinkError> {
-        let fits: Vec<ChurnModelRow> = self
-            .client
-            .query(LATEST_FIT)
-            .fetch_all()
-            .await
-            .map_err(|source| SinkError::Query {
-                what: "read the latest fit from churn_model",
-                source,
-            })?;
+        let fits: Vec<ChurnModelRow> =
+            self.client
+                .query(LATEST_FIT)
+                .fetch_all()
+                .await
+                .map_err(|source| SinkError::Query {
+                    what: "read the latest fit from churn_model",
+                    source,
+                })?;
         Ok(fits.into_iter().next())
     }
 }
@@ -176,7 +176,12 @@ mod tests {
     #[test]
     fn the_latest_fit_is_the_last_made_then_the_most_likely() {
         assert_eq!(ChurnModelRow::latest([]), None);
-        let fits = [fit(100, -50.0), fit(300, -90.0), fit(300, -80.0), fit(200, -10.0)];
+        let fits = [
+            fit(100, -50.0),
+            fit(300, -90.0),
+            fit(300, -80.0),
+            fit(200, -10.0),
+        ];
         assert_eq!(ChurnModelRow::latest(fits), Some(fit(300, -80.0)));
     }
 

@@ -27,9 +27,7 @@ mod rows;
 mod sink;
 mod state_rows;
 
-pub use churn_model::{
-    ChurnModelRow, InvalidOrderHistory, OrderHistoriesError, OrderHistoryRow,
-};
+pub use churn_model::{ChurnModelRow, InvalidOrderHistory, OrderHistoriesError, OrderHistoryRow};
 pub use config::ClickHouseConfig;
 pub use forget::{forget, ForgetError, ForgetReport, Tombstone, UserTable};
 pub use migrate::{
