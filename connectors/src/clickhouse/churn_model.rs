@@ -15,11 +15,15 @@ use super::{ClickHouseSink, SinkError};
 /// Every buyer's latest order history, ordered by user so that the same profiles always give
 /// the fit the same customers in the same order, and so the same parameters to the last bit
 /// (its sums are floating point). `assumeNotNull` because RowBinary sends a `Nullable` column
-/// with a null flag, which the row type does not have; the `WHERE` leaves no null.
-const ORDER_HISTORIES: &str = "SELECT user_id, assumeNotNull(repeat_order_days) AS \
-     repeat_order_days, assumeNotNull(order_span_days) AS order_span_days, \
-     assumeNotNull(customer_age_days) AS customer_age_days FROM user_profiles FINAL \
-     WHERE repeat_order_days IS NOT NULL ORDER BY user_id";
+/// with a null flag, which the row type does not have; the inner `WHERE` leaves no null. It is
+/// inner because ClickHouse resolves a `WHERE`'s names to the `SELECT`'s aliases first, and
+/// the aliases, named after the columns for the row type, are never null.
+const ORDER_HISTORIES: &str = "SELECT user_id, \
+     assumeNotNull(repeat_order_days) AS repeat_order_days, \
+     assumeNotNull(order_span_days) AS order_span_days, \
+     assumeNotNull(customer_age_days) AS customer_age_days \
+     FROM (SELECT user_id, repeat_order_days, order_span_days, customer_age_days \
+     FROM user_profiles FINAL WHERE repeat_order_days IS NOT NULL) ORDER BY user_id";
 
 /// The latest fit, by [`ChurnModelRow::latest`]'s order. Read with `fetch_all` rather than
 /// `fetch_one`, which would leave the response unread and the connection out of the pool.
