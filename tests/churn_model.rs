@@ -1,5 +1,5 @@
 //! `portrait churn-model fit` and the pipeline's use of its fits (docs/churn-model.md,
-//! "Fitting the parameters" and "Parameters in force"), against the real broker and
+//! "Parameters"), against the real broker and
 //! ClickHouse, and in the embedded mode:
 //! - with no buyer yet, the fit refuses, saying so;
 //! - the row it stores holds what `portrait_churn::fit` finds for the buyers' histories as the

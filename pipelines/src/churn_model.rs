@@ -1,5 +1,5 @@
 //! The `[churn_model]` section, and which fit of the churn model the flushes use
-//! (docs/churn-model.md, "Parameters in force").
+//! (docs/churn-model.md, "Parameters").
 //!
 //! The parameters in force are always those of the latest fit stored (`churn_model` in
 //! ClickHouse, `churn_model.parquet` in the embedded mode), or the published CDNOW parameters
@@ -21,8 +21,8 @@ use crate::profiler::Profiler;
 #[serde(default, deny_unknown_fields)]
 pub struct ChurnModelConfig {
     /// How often a live run reads the latest fit from `churn_model` again, in milliseconds.
-    /// A fit summarises every buyer, so it moves slowly: refitting more than daily gains
-    /// little. Default 3 600 000 (an hour).
+    /// A fit summarises every buyer and changes slowly, so taking a new one up within the
+    /// hour is soon enough. Default 3 600 000 (an hour).
     pub refresh_interval_ms: u64,
 }
 
@@ -136,7 +136,6 @@ impl ChurnModel {
                 alpha,
                 a,
                 b,
-                users = fit.users,
                 "churn model parameters {when}: the fit of {} buyers",
                 fit.users
             ),

@@ -1,5 +1,5 @@
-//! The embedded mode's side of the churn model (docs/churn-model.md, "Fitting the
-//! parameters"): the buyers' order histories from a data directory's `user_profiles`, and
+//! The embedded mode's side of the churn model (docs/churn-model.md, "Parameters"): the
+//! buyers' order histories from a data directory's `user_profiles`, and
 //! `churn_model.parquet`, the fits `portrait churn-model fit` stores there.
 //!
 //! `churn_model.parquet` is not one of a run's tables (`tables.rs`): a run reads the latest

@@ -1,4 +1,4 @@
-//! The churn model's tables (docs/churn-model.md, "Fitting the parameters"): the buyers' order
+//! The churn model's tables (docs/churn-model.md, "Parameters"): the buyers' order
 //! histories `portrait churn-model fit` reads from `user_profiles`, and `churn_model`, the
 //! fits it appends and the pipeline reads the latest of.
 //!

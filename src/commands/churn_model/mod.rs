@@ -1,6 +1,6 @@
 //! `portrait churn-model fit`: the churn model's parameters, fitted by maximum likelihood to
 //! every buyer's order history in the profiles, stored where the pipeline reads them
-//! (docs/churn-model.md, "Fitting the parameters").
+//! (docs/churn-model.md, "Parameters").
 //!
 //! The histories are read first, then fitted off the async runtime (the fit is seconds of
 //! CPU for a million buyers), then the fit is stored as a new row: runs started from then on
