@@ -17,6 +17,7 @@ mod dom;
 mod expected;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use common::pipeline::{portrait, produce, run_until_end, succeed};
 use portrait_connectors::clickhouse::migrate;
@@ -36,8 +37,30 @@ const FITS: &str = "INSERT INTO churn_model VALUES \
     ('2026-03-01 23:00:00', 0.3, 5.0, 0.7, 2.0, 900, -4000.0, 120), \
     ('2026-03-02 06:00:00', 0.9, 6.5, 1.3, 3.1, 950, -3900.0, 130), \
     ('2026-03-02 06:00:00', 0.4, 2.0, 0.6, 1.5, 950, -3950.0, 140)";
-/// The fit in force among [`FITS`]: its time, customers and parameters.
-const FIT_IN_FORCE: (&str, u64, [f64; 4]) = ("2026-03-02 06:00:00 UTC", 950, [0.9, 6.5, 1.3, 3.1]);
+
+/// The churn model a page must name and predict with.
+struct Model {
+    /// The text of `data-metric="model"`: when it was fitted, or `defaults`.
+    named: &'static str,
+    /// The customers fitted, which the page names with the time of the fit.
+    customers: Option<u64>,
+    /// r, α, a, b.
+    params: [f64; 4],
+}
+
+/// Without a fit: the paper's CDNOW parameters (its table 1).
+const PUBLISHED: Model = Model {
+    named: "defaults",
+    customers: None,
+    params: [0.243, 4.414, 0.793, 2.426],
+};
+
+/// The fit in force among [`FITS`].
+const FIT_IN_FORCE: Model = Model {
+    named: "2026-03-02 06:00:00 UTC",
+    customers: Some(950),
+    params: [0.9, 6.5, 1.3, 3.1],
+};
 /// The pipeline's default `lateness_ms`: the truth is the profiles at max event time − this.
 const LATENESS_MS: i64 = 300_000;
 
@@ -85,37 +108,42 @@ async fn the_daily_report_renders_the_ground_truth_in_chromium() {
         assert!(today.new_users > 0 && today.churned > 0 && today.reactivated > 0);
         assert!(expected.alerts.iter().all(|&(_, on_day, _)| on_day > 0));
 
-        let (_, _, [r, alpha, a, b]) = FIT_IN_FORCE;
-        let params = BgNbdParams::new(r, alpha, a, b).unwrap();
-        let weeks = calibration::expected_weeks(&dataset, &params, day);
+        let expected_weeks = |model: &Model| {
+            let [r, alpha, a, b] = model.params;
+            let params = BgNbdParams::new(r, alpha, a, b).unwrap();
+            calibration::expected_weeks(&dataset, &params, day)
+        };
+        let weeks = expected_weeks(&FIT_IN_FORCE);
         assert!(weeks.iter().any(|w| w.actual > 0) && weeks.iter().all(|w| w.predicted > 0.0));
-        clickhouse.client().query(FITS).execute().await.unwrap();
 
         let scratch = std::env::temp_dir().join(common::fresh("report"));
         std::fs::create_dir_all(&scratch).unwrap();
+        let write_report = |page: &Path| {
+            let args = [
+                "report",
+                "--date",
+                &date(day),
+                "--out",
+                page.to_str().unwrap(),
+            ];
+            succeed("portrait report", portrait(&args, &kafka, &clickhouse))
+        };
+        // Before any fit, as written (no browser needed for the model's numbers).
+        let before_fits = scratch.join("before-fits.html");
+        write_report(&before_fits).await;
+        let html = std::fs::read_to_string(&before_fits).unwrap();
+        check_calibration(&html, &expected_weeks(&PUBLISHED), &PUBLISHED);
+
+        clickhouse.client().query(FITS).execute().await.unwrap();
         let page = scratch.join("report.html");
-        let written = succeed(
-            "portrait report",
-            portrait(
-                &[
-                    "report",
-                    "--date",
-                    &date(day),
-                    "--out",
-                    page.to_str().unwrap(),
-                ],
-                &kafka,
-                &clickhouse,
-            ),
-        )
-        .await;
+        let written = write_report(&page).await;
         let summary = String::from_utf8_lossy(&written.stdout);
         assert!(summary.contains("wrote the report for"), "{summary}");
 
         let html = browser::dump_dom(&scratch, &page).await;
         check_numbers(&html, &expected, day);
         check_charts(&html, &expected);
-        check_calibration(&html, &weeks);
+        check_calibration(&html, &weeks, &FIT_IN_FORCE);
         let colours = browser::screenshot_colours(&scratch, &page).await;
         check_painted(&html, &colours);
         std::fs::remove_dir_all(&scratch).unwrap();
@@ -323,13 +351,15 @@ fn bars<'a>(html: &'a str, chart: &str) -> Vec<dom::Tag<'a>> {
         .collect()
 }
 
-/// The calibration chart and its table: the fit in force named with its parameters; per
-/// week, the actual repeat orders exactly and the predicted ones within 1e-9 relative of the
-/// sum over customers (the table to its one decimal).
-fn check_calibration(html: &str, weeks: &[calibration::Week]) {
-    let (fitted_at, customers, [r, alpha, a, b]) = FIT_IN_FORCE;
-    assert_eq!(dom::metric(html, "model"), fitted_at);
-    assert!(html.contains(&format!("</time> to {customers} customers")));
+/// The calibration chart and its table: the model named with its parameters; per week, the
+/// actual repeat orders exactly and the predicted ones within 1e-9 relative of the sum over
+/// customers (the table to its one decimal).
+fn check_calibration(html: &str, weeks: &[calibration::Week], model: &Model) {
+    assert_eq!(dom::metric(html, "model"), model.named);
+    if let Some(customers) = model.customers {
+        assert!(html.contains(&format!("</time> to {customers} customers")));
+    }
+    let [r, alpha, a, b] = model.params;
     for (name, value) in [
         ("model_r", r),
         ("model_alpha", alpha),

@@ -191,7 +191,6 @@ struct KindRow {
 
 #[derive(Row, Deserialize)]
 struct ModelRow {
-    fits: u64,
     fitted_at: u32,
     r: f64,
     alpha: f64,
@@ -215,7 +214,8 @@ struct WeekRow {
 /// Reads the whole report for `date` from the database `config` names.
 pub async fn fetch(config: &ClickHouseConfig, date: ReportDate) -> anyhow::Result<Report> {
     let client = config.client();
-    let summary: SummaryRow = query_one(&client, &SUMMARY, date).await?;
+    let [summary] = <[SummaryRow; 1]>::try_from(query(&client, &SUMMARY, date).await?)
+        .map_err(|rows| anyhow::anyhow!("{} returned {} rows, not 1", SUMMARY.file, rows.len()))?;
     let stage_rows: Vec<StageRow> = query(&client, &STAGES_SQL, date).await?;
     let stages = in_order(
         &STAGES,
@@ -252,7 +252,11 @@ pub async fn fetch(config: &ClickHouseConfig, date: ReportDate) -> anyhow::Resul
 /// The churn model in force, its predictions for every customer who ordered up to `date`, and
 /// the repeat orders they placed.
 async fn calibration(client: &Client, date: ReportDate) -> anyhow::Result<Calibration> {
-    let model = model_in_force(query_one(client, &CHURN_MODEL_SQL, date).await?)?;
+    let latest_fit = query(client, &CHURN_MODEL_SQL, date)
+        .await?
+        .into_iter()
+        .next();
+    let model = model_in_force(latest_fit)?;
     let cohorts: Vec<Cohort> = query::<CohortRow>(client, &FIRST_ORDERS_SQL, date)
         .await?
         .into_iter()
@@ -269,14 +273,14 @@ async fn calibration(client: &Client, date: ReportDate) -> anyhow::Result<Calibr
         .with_context(|| format!("the rows of {}", WEEKLY_REPEATS_SQL.file))
 }
 
-/// The latest fit of `churn_model.sql`, or the published parameters when there is none.
-fn model_in_force(row: ModelRow) -> anyhow::Result<ModelInForce> {
-    if row.fits == 0 {
+/// The latest fit, the row of `churn_model.sql`, or the published parameters without one.
+fn model_in_force(latest_fit: Option<ModelRow>) -> anyhow::Result<ModelInForce> {
+    let Some(row) = latest_fit else {
         return Ok(ModelInForce {
             params: BgNbdParams::default(),
             fit: None,
         });
-    }
+    };
     let params = BgNbdParams::new(row.r, row.alpha, row.a, row.b).with_context(|| {
         format!(
             "the latest row of churn_model (fitted_at {}) holds parameters no BG/NBD model \
@@ -313,17 +317,6 @@ where
         .fetch_all::<T>()
         .await
         .with_context(|| format!("running dashboards/report/{}", statement.file))
-}
-
-/// Runs a statement that gives exactly one row (an aggregate without `GROUP BY`).
-async fn query_one<T>(client: &Client, statement: &Statement, date: ReportDate) -> anyhow::Result<T>
-where
-    T: RowOwned + RowRead,
-{
-    let [row] = <[T; 1]>::try_from(query(client, statement, date).await?).map_err(|rows| {
-        anyhow::anyhow!("{} returned {} rows, not 1", statement.file, rows.len())
-    })?;
-    Ok(row)
 }
 
 /// `rows` of (name, users) as one count per member of `order`, zeros included. A name the
@@ -548,8 +541,7 @@ mod tests {
 
     #[test]
     fn an_empty_churn_model_table_means_the_published_parameters() {
-        let row = |fits, r| ModelRow {
-            fits,
+        let row = |r| ModelRow {
             fitted_at: 1_772_409_600,
             r,
             alpha: 4.0,
@@ -557,10 +549,10 @@ mod tests {
             b: 2.5,
             customers: 900,
         };
-        let defaults = model_in_force(row(0, 0.0)).unwrap();
+        let defaults = model_in_force(None).unwrap();
         assert_eq!(defaults.params, BgNbdParams::default());
         assert_eq!(defaults.fit, None);
-        let fitted = model_in_force(row(1, 0.5)).unwrap();
+        let fitted = model_in_force(Some(row(0.5))).unwrap();
         assert_eq!(fitted.params, BgNbdParams::new(0.5, 4.0, 0.8, 2.5).unwrap());
         assert_eq!(
             fitted.fit,
@@ -569,7 +561,7 @@ mod tests {
                 customers: 900
             })
         );
-        let broken = model_in_force(row(1, 0.0)).unwrap_err();
+        let broken = model_in_force(Some(row(0.0))).unwrap_err();
         assert!(format!("{broken:#}").contains("r must be"), "{broken:#}");
     }
 }
