@@ -426,8 +426,8 @@ fn write_risk_row(out: &mut String, rank: usize, user: &RiskRow) -> fmt::Result 
 fn write_calibration(out: &mut String, calibration: &Calibration, date: ReportDate) -> fmt::Result {
     out.push_str(
         "<section id=\"calibration\">\n<h2>Churn model calibration: repeat orders per week</h2>\n\
-         <p class=\"explain\">Per week (the 7 days ending the report's date, the 7 before, ...), \
-         the repeat orders customers placed, counted as the days they ordered after their first \
+         <p class=\"explain\">Per week (the 7 days ending the report's date, the 7 before, ..., \
+         each labelled with its last day), the repeat orders customers placed, counted as the days they ordered after their first \
          order day (from the event archive), against the number the churn model predicts for \
          the same customers from their first order days alone (docs/churn-model.md). The two \
          should track each other. A lasting gap means the parameters no longer describe these \
