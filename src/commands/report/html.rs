@@ -7,7 +7,9 @@
 //!
 //! Numbers are written plainly (`1234`, not `1,234`), the same in the tiles, the tables and
 //! the charts' `data-value`s, so that what the page says can be checked against ClickHouse by
-//! a program as well as by eye. Each chart has its own colours, used nowhere else on the page
+//! a program as well as by eye. The one exception is the model's predictions, expectations
+//! rather than counts: one decimal in the table, every digit in their bars' `data-value`s.
+//! Each chart has its own colours, used nowhere else on the page
 //! (tests/report.rs counts them in a screenshot).
 
 use std::fmt::{self, Write};
@@ -427,10 +429,10 @@ fn write_calibration(out: &mut String, calibration: &Calibration, date: ReportDa
     out.push_str(
         "<section id=\"calibration\">\n<h2>Churn model calibration: repeat orders per week</h2>\n\
          <p class=\"explain\">Per week (the 7 days ending the report's date, the 7 before, ..., \
-         each labelled with its last day), the repeat orders customers placed, counted as the days they ordered after their first \
-         order day (from the event archive), against the number the churn model predicts for \
-         the same customers from their first order days alone (docs/churn-model.md). The two \
-         should track each other. A lasting gap means the parameters no longer describe these \
+         each labelled with its last day), the repeat orders customers placed, counted as the \
+         days they ordered after their first order day (from the event archive), against the \
+         number the churn model predicts for the same customers from their first order days \
+         alone (docs/churn-model.md). The two should track each other. A lasting gap means the parameters no longer describe these \
          customers: fit them again (<code>portrait churn-model fit</code>); a gap that stays \
          after a fit means the model misfits them.</p>\n",
     );
