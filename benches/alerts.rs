@@ -98,9 +98,15 @@ fn replay_shard(
                     alerts += 1;
                 })
                 .expect("nothing restored to decode");
-            shard.drain(watermark, common::LATENESS_MS, config, |changed| {
-                black_box(changed);
-            });
+            shard.drain(
+                watermark,
+                common::LATENESS_MS,
+                config,
+                &Default::default(),
+                |changed| {
+                    black_box(changed);
+                },
+            );
         }
     }
     alerts

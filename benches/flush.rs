@@ -33,7 +33,7 @@ fn flush(c: &mut Criterion) {
     group.bench_function("evaluate", |b| {
         b.iter(|| {
             for (id, state) in &users {
-                black_box(state.evaluate(id, watermark, &config));
+                black_box(state.evaluate(id, watermark, &config, &Default::default()));
             }
         });
     });
@@ -57,7 +57,7 @@ fn flush(c: &mut Criterion) {
 
     let profiles: Vec<Profile> = users
         .iter()
-        .map(|(id, state)| state.evaluate(id, watermark, &config))
+        .map(|(id, state)| state.evaluate(id, watermark, &config, &Default::default()))
         .collect();
     let updated_at = watermark.millis();
     let profile_rows: Vec<ProfileRow<'_>> = profiles

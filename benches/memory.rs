@@ -237,7 +237,13 @@ fn one_event_each(
     shard
         .decide_alerts(Some(watermark), config, &AlertRules::default(), drop)
         .expect("nothing restored to decode");
-    shard.drain(watermark, common::LATENESS_MS, config, drop);
+    shard.drain(
+        watermark,
+        common::LATENESS_MS,
+        config,
+        &Default::default(),
+        drop,
+    );
     report(what, shard.users(), before, resident_before);
     // The first sweep and the next decision file every user in the deadline indexes' ring
     // or overflow (until then they keep only each slot's deadline), as in a running shard.

@@ -103,19 +103,25 @@ fn stored_rows(dataset: &portrait_generator::Dataset, config: &SignalConfig) -> 
             shard
                 .decide_alerts(Some(watermark), config, &rules, |_| {})
                 .expect("nothing restored to decode");
-            shard.drain(watermark, common::LATENESS_MS, config, |changed| {
-                let user_id = changed.profile.user_id.clone();
-                let row = StoredState {
-                    user_id: user_id.clone(),
-                    state: changed.state,
-                    version: changed.version,
-                    updated_at,
-                    next_change_ms: changed.deadlines.next_change_ms,
-                    alert_due_ms: changed.deadlines.alert_due_ms,
-                    deadlines_fingerprint: changed.deadlines.fingerprint,
-                };
-                latest_rows.insert(user_id, row);
-            });
+            shard.drain(
+                watermark,
+                common::LATENESS_MS,
+                config,
+                &Default::default(),
+                |changed| {
+                    let user_id = changed.profile.user_id.clone();
+                    let row = StoredState {
+                        user_id: user_id.clone(),
+                        state: changed.state,
+                        version: changed.version,
+                        updated_at,
+                        next_change_ms: changed.deadlines.next_change_ms,
+                        alert_due_ms: changed.deadlines.alert_due_ms,
+                        deadlines_fingerprint: changed.deadlines.fingerprint,
+                    };
+                    latest_rows.insert(user_id, row);
+                },
+            );
         }
     }
     let mut rows: Vec<StoredState> = latest_rows.into_values().collect();

@@ -131,6 +131,7 @@ impl Fleet {
             EventTime::from_millis(watermark),
             common::LATENESS_MS,
             &config,
+            &Default::default(),
             drop,
         );
         Fleet {
@@ -150,10 +151,15 @@ impl Fleet {
             .shard
             .sweep(watermark)
             .expect("nothing restored to decode");
-        self.shard
-            .drain(watermark, common::LATENESS_MS, &self.config, |changed| {
+        self.shard.drain(
+            watermark,
+            common::LATENESS_MS,
+            &self.config,
+            &Default::default(),
+            |changed| {
                 black_box(changed);
-            });
+            },
+        );
         due
     }
 

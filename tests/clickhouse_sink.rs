@@ -6,6 +6,8 @@
 //! order and in parallel. Expected values are written out by hand below, never derived from the
 //! row types under test: timestamps as ClickHouse prints them in UTC, bytes as hex.
 
+#![recursion_limit = "256"]
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -105,6 +107,11 @@ fn first_version() -> Profile {
         rfm_segment: None,
         top_categories: vec!["shoes".to_owned()],
         purchasing_power: None,
+        repeat_order_days: None,
+        order_span_days: None,
+        customer_age_days: None,
+        p_alive: None,
+        expected_orders_90d: None,
     }
 }
 
@@ -152,6 +159,11 @@ fn second_version() -> Profile {
             "toys".to_owned(),
         ],
         purchasing_power: Some(PurchasingPower::Premium),
+        repeat_order_days: Some(4),
+        order_span_days: Some(19),
+        customer_age_days: Some(35),
+        p_alive: Some(0.8372612209218923),
+        expected_orders_90d: Some(1.25),
     }
 }
 
@@ -192,6 +204,11 @@ fn expected_first_version() -> Value {
         "rfm_segment": null,
         "top_categories": ["shoes"],
         "purchasing_power": null,
+        "repeat_order_days": null,
+        "order_span_days": null,
+        "customer_age_days": null,
+        "p_alive": null,
+        "expected_orders_90d": null,
         "updated_at": "2024-05-01 13:55:00",
         "version": 1,
     })
@@ -234,6 +251,11 @@ fn expected_second_version() -> Value {
         "rfm_segment": "champions",
         "top_categories": ["shoes", "bags", "beauty", "home", "toys"],
         "purchasing_power": "premium",
+        "repeat_order_days": 4,
+        "order_span_days": 19,
+        "customer_age_days": 35,
+        "p_alive": 0.8372612209218923,
+        "expected_orders_90d": 1.25,
         "updated_at": "2024-06-05 00:00:00",
         "version": 2,
     })

@@ -76,9 +76,32 @@ const USER_PROFILE_COLUMNS: &[(&str, &str)] = &[
     ("rfm_segment", "Nullable(String)"),
     ("top_categories", "Array(String)"),
     ("purchasing_power", "Nullable(String)"),
-    ("updated_at", "DateTime('UTC')"),
-    ("version", "UInt64"),
 ];
+
+/// The churn model's columns (migration 0012), which the view shows before the two below.
+const CHURN_MODEL_COLUMNS: &[(&str, &str)] = &[
+    ("repeat_order_days", "Nullable(UInt32)"),
+    ("order_span_days", "Nullable(UInt32)"),
+    ("customer_age_days", "Nullable(UInt32)"),
+    ("p_alive", "Nullable(Float64)"),
+    ("expected_orders_90d", "Nullable(Float64)"),
+];
+
+/// The churn model's fitted parameters (migration 0014).
+const FITTED_CHURN_MODEL_COLUMNS: &[(&str, &str)] = &[
+    ("fitted_at", "DateTime('UTC')"),
+    ("r", "Float64"),
+    ("alpha", "Float64"),
+    ("a", "Float64"),
+    ("b", "Float64"),
+    ("users", "UInt64"),
+    ("log_likelihood", "Float64"),
+    ("iterations", "UInt64"),
+];
+
+/// When and in which version a profile row was written.
+const WRITTEN_COLUMNS: &[(&str, &str)] =
+    &[("updated_at", "DateTime('UTC')"), ("version", "UInt64")];
 
 const PROFILE_STATE_COLUMNS: &[(&str, &str)] = &[
     ("partition", "UInt32"),
@@ -169,23 +192,41 @@ async fn tables_have_the_contract_columns() {
     on_fresh_database("columns", |config| async move {
         migrate(&config).await.expect("migrate");
         // The tables end with the pseudonyms of migrations 0007-0009 and 0011
-        // (docs/security.md, "Pseudonymisation"); the contract views do not show them.
+        // (docs/security.md, "Pseudonymisation"), and user_profiles with the churn model's
+        // columns added after them; the contract views do not show the pseudonyms.
         const USER_KEY: &[(&str, &str)] = &[("user_key", "String")];
         const EVENT_KEYS: &[(&str, &str)] = &[("user_key", "String"), ("event_key", "String")];
-        for (table, expected, pseudonyms) in [
-            ("user_profiles", USER_PROFILE_COLUMNS, USER_KEY),
-            ("user_profiles_current", USER_PROFILE_COLUMNS, &[]),
-            ("profile_state", PROFILE_STATE_COLUMNS, &[]),
-            ("events", EVENT_COLUMNS, EVENT_KEYS),
-            ("dead_letters", DEAD_LETTER_COLUMNS, &[]),
-            ("profile_alerts", PROFILE_ALERT_COLUMNS, USER_KEY),
-            ("profile_alerts_unique", PROFILE_ALERT_COLUMNS, &[]),
-            ("segment_membership", SEGMENT_MEMBERSHIP_COLUMNS, USER_KEY),
-            ("segment_members", SEGMENT_MEMBERS_COLUMNS, &[]),
-        ] {
-            let expected: Vec<(String, String)> = expected
+        let tables: [(&str, &[&[(&str, &str)]]); 10] = [
+            (
+                "user_profiles",
+                &[
+                    USER_PROFILE_COLUMNS,
+                    WRITTEN_COLUMNS,
+                    USER_KEY,
+                    CHURN_MODEL_COLUMNS,
+                ],
+            ),
+            (
+                "user_profiles_current",
+                &[USER_PROFILE_COLUMNS, CHURN_MODEL_COLUMNS, WRITTEN_COLUMNS],
+            ),
+            ("profile_state", &[PROFILE_STATE_COLUMNS]),
+            ("events", &[EVENT_COLUMNS, EVENT_KEYS]),
+            ("dead_letters", &[DEAD_LETTER_COLUMNS]),
+            ("profile_alerts", &[PROFILE_ALERT_COLUMNS, USER_KEY]),
+            ("profile_alerts_unique", &[PROFILE_ALERT_COLUMNS]),
+            (
+                "segment_membership",
+                &[SEGMENT_MEMBERSHIP_COLUMNS, USER_KEY],
+            ),
+            ("segment_members", &[SEGMENT_MEMBERS_COLUMNS]),
+            ("churn_model", &[FITTED_CHURN_MODEL_COLUMNS]),
+        ];
+        for (table, parts) in tables {
+            let expected: Vec<(String, String)> = parts
                 .iter()
-                .chain(pseudonyms)
+                .copied()
+                .flatten()
                 .map(|(name, ty)| (name.to_string(), ty.to_string()))
                 .collect();
             assert_eq!(

@@ -36,7 +36,7 @@ fn applied_events(member: &str, (summary, log): (String, String)) -> Applied {
         .unwrap_or_else(|| panic!("the {member} member printed no summary:\n{summary}\n{log}"));
     let dropped = log
         .lines()
-        .filter(|line| line.contains("dropping their unflushed work"))
+        .filter(|line| DROPPED_WORK.iter().any(|warning| line.contains(warning)))
         .map(|line| format!("{member}: {line}"))
         .collect();
     Applied {
@@ -46,12 +46,19 @@ fn applied_events(member: &str, (summary, log): (String, String)) -> Applied {
     }
 }
 
-/// What a member's run applied, and its warnings of work it dropped unflushed.
+/// The warnings of a member the group dropped (its poll came later than
+/// `max.poll.interval.ms`, on a loaded machine): it lost its partitions before it could flush
+/// them, or while it flushed them, its commit refused, and the next owner may have restored
+/// their states before that flush wrote them. Either way the next owner applies that work
+/// again, rightly, and the sum of applied events exceeds the input.
+const DROPPED_WORK: [&str; 2] = [
+    "dropping their unflushed work",
+    "the group moved on without this process",
+];
+
+/// What a member's run applied, and its warnings of work it dropped ([`DROPPED_WORK`]).
 struct Applied {
     events: u64,
-    /// A member the group dropped (its poll came later than `max.poll.interval.ms`, on a
-    /// loaded machine) loses its partitions without flushing: the next owner applies that
-    /// work again, rightly, and the sum of applied events exceeds the input.
     dropped: Vec<String>,
     /// Shown when the applied events do not add up, to tell which member applied what twice.
     log: String,

@@ -114,9 +114,15 @@ pub fn replay_shard(shard: &mut Shard, messages: &[Message], config: &SignalConf
         if (n + 1) % FLUSH_EVERY == 0 || n + 1 == messages.len() {
             let watermark = EventTime::from_millis(latest - LATENESS_MS);
             shard.sweep(watermark).expect("nothing restored to decode");
-            shard.drain(watermark, LATENESS_MS, config, |changed| {
-                std::hint::black_box(changed);
-            });
+            shard.drain(
+                watermark,
+                LATENESS_MS,
+                config,
+                &Default::default(),
+                |changed| {
+                    std::hint::black_box(changed);
+                },
+            );
         }
     }
 }

@@ -52,6 +52,12 @@ pub struct Profile {
     pub rfm_segment: Option<RfmSegment>,
     pub top_categories: Vec<String>,
     pub purchasing_power: Option<PurchasingPower>,
+    // Churn probability
+    pub repeat_order_days: Option<u32>,
+    pub order_span_days: Option<u32>,
+    pub customer_age_days: Option<u32>,
+    pub p_alive: Option<f64>,
+    pub expected_orders_90d: Option<f64>,
 }
 
 /// A `DateTime` column value: ⌊ms / 1000⌋ (flooring, so instants before 1970 work too).

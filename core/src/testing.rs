@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::alerts::{Alert, AlertRules, StageTimeline};
+use crate::churn_model::BgNbdParams;
 use crate::event::{
     Account, AccountAction, ChatMessage, Direction, Event, EventKind, Item, Order, PageView,
     Promotion, PromotionAction, Search,
@@ -231,7 +232,12 @@ impl Followed {
 
 /// The profile of user "u" after `events`, evaluated at `watermark` with the defaults.
 pub(crate) fn profile(events: &[Event<'_>], watermark: EventTime) -> Profile {
-    state_of(events).evaluate("u", watermark, &SignalConfig::default())
+    state_of(events).evaluate(
+        "u",
+        watermark,
+        &SignalConfig::default(),
+        &BgNbdParams::default(),
+    )
 }
 
 /// Strategies for property tests: a user's events of every kind, with times that make the

@@ -8,6 +8,7 @@
 //! (`alerts`) replay the lifecycle stage of these same functions over time.
 
 mod alerts;
+mod churn_model;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -141,6 +142,8 @@ pub(crate) fn profile(user_id: &str, events: &[Event], w: i64) -> ExpectedProfil
         events_prev_28d,
     };
 
+    let order_times: Vec<i64> = orders.iter().map(|(ts, _)| *ts).collect();
+    let churn_model = churn_model::churn_model_columns(&order_times, w);
     let last_order = orders.last().map(|(ts, _)| *ts);
     let rfm =
         last_order.map(|ts| Rfm::score(whole_days_before(w, ts), orders.len(), revenue_cents));
@@ -200,6 +203,11 @@ pub(crate) fn profile(user_id: &str, events: &[Event], w: i64) -> ExpectedProfil
         rfm_segment: rfm.as_ref().map(|r| r.segment().to_owned()),
         top_categories: top_categories(&all, w),
         purchasing_power: purchasing_power(orders.iter().map(|(_, o)| *o)).map(str::to_owned),
+        repeat_order_days: churn_model.as_ref().map(|c| c.repeat_order_days),
+        order_span_days: churn_model.as_ref().map(|c| c.order_span_days),
+        customer_age_days: churn_model.as_ref().map(|c| c.customer_age_days),
+        p_alive: churn_model.as_ref().map(|c| c.p_alive),
+        expected_orders_90d: churn_model.as_ref().map(|c| c.expected_orders_90d),
     }
 }
 

@@ -47,6 +47,11 @@ pub struct ExpectedProfile {
     pub rfm_segment: Option<String>,
     pub top_categories: Vec<String>,
     pub purchasing_power: Option<String>,
+    pub repeat_order_days: Option<u32>,
+    pub order_span_days: Option<u32>,
+    pub customer_age_days: Option<u32>,
+    pub p_alive: Option<f64>,
+    pub expected_orders_90d: Option<f64>,
 }
 
 /// Every user's expected profile at one watermark.
@@ -206,6 +211,11 @@ mod tests {
             rfm_segment: Some("new_customer".to_owned()),
             top_categories: vec!["数码".to_owned(), "books".to_owned()],
             purchasing_power: Some("medium".to_owned()),
+            repeat_order_days: Some(0),
+            order_span_days: Some(0),
+            customer_age_days: Some(4),
+            p_alive: Some(1.0),
+            expected_orders_90d: Some(0.75),
         }
     }
 

@@ -17,6 +17,7 @@ use portrait_connectors::clickhouse::{
 };
 use portrait_connectors::dead_letter::DeadLetter;
 use portrait_core::alerts::{Alert, AlertRules};
+use portrait_core::churn_model::BgNbdParams;
 use portrait_core::event::{decode, DecodeLimits, Event};
 use portrait_core::time::EventTime;
 use portrait_core::SignalConfig;
@@ -204,6 +205,9 @@ impl Collected {
 #[derive(Debug)]
 pub(crate) struct Profiler {
     pub signals: SignalConfig,
+    /// The churn model's parameters the flushes compute `p_alive` and `expected_orders_90d`
+    /// with: the defaults until [`Profiler::set_churn_model`].
+    churn_model: BgNbdParams,
     limits: DecodeLimits,
     keys: Keys,
     lateness_ms: i64,
@@ -236,6 +240,7 @@ impl Profiler {
     ) -> Self {
         Self {
             signals: signals.clone(),
+            churn_model: BgNbdParams::default(),
             limits: pipeline.limits,
             keys,
             lateness_ms: pipeline.lateness_ms,
@@ -250,6 +255,13 @@ impl Profiler {
             dead_letters: Vec::new(),
             summary: RunSummary::default(),
         }
+    }
+
+    /// Computes the churn model's columns with `params` from the next flush on. A user's row
+    /// shows them once it changes, within a day of event time at the latest, as every buyer's
+    /// `customer_age_days` steps at each midnight (docs/churn-model.md, "Parameters").
+    pub fn set_churn_model(&mut self, params: BgNbdParams) {
+        self.churn_model = params;
     }
 
     /// An empty shard for a partition, following its users' stages when alerts are on, and
@@ -407,7 +419,8 @@ impl Profiler {
                     collected.alerts.push(alert);
                 })
                 .map_err(unreadable)?;
-            shard.drain(watermark, self.lateness_ms, &self.signals, |user| {
+            let (signals, churn_model) = (&self.signals, &self.churn_model);
+            shard.drain(watermark, self.lateness_ms, signals, churn_model, |user| {
                 collected.changed.push((partition, user));
             });
         }

@@ -285,7 +285,7 @@ mod tests {
         shards
             .get_mut(&0)
             .unwrap()
-            .drain(watermark, 0, &config, |user| {
+            .drain(watermark, 0, &config, &Default::default(), |user| {
                 changed.push((0, user));
             });
         let mut alerts = Vec::new();

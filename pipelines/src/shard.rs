@@ -18,6 +18,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use portrait_connectors::clickhouse::{StoredDeadlines, StoredStateRef};
 use portrait_core::alerts::{Alert, AlertRules, StageTimeline};
+use portrait_core::churn_model::BgNbdParams;
 use portrait_core::event::Event;
 use portrait_core::state::deadlines_fingerprint;
 use portrait_core::time::EventTime;
@@ -646,6 +647,7 @@ impl Shard {
         watermark: EventTime,
         lateness_ms: i64,
         config: &SignalConfig,
+        churn_model: &BgNbdParams,
         mut out: impl FnMut(Changed),
     ) {
         let prune_at = self
@@ -686,7 +688,7 @@ impl Shard {
             let applied = by_topic(&self.topics, &user.applied.to_vec());
             StoredUser::encode(profile_state, &applied, &progress, timeline, &mut state);
             out(Changed {
-                profile: profile_state.evaluate(&user.id, watermark, config),
+                profile: profile_state.evaluate(&user.id, watermark, config, churn_model),
                 state,
                 version: user.version,
                 deadlines: StoredDeadlines {
@@ -929,6 +931,7 @@ mod tests {
             EventTime::from_millis(watermark),
             LATENESS,
             &SignalConfig::default(),
+            &BgNbdParams::default(),
             |changed| profiles.push(changed.profile),
         );
         profiles.sort_by(|a, b| a.user_id.cmp(&b.user_id));
@@ -1171,10 +1174,17 @@ mod tests {
                 })
                 .unwrap();
             let mut profiles = Vec::new();
-            shard.drain(EventTime::from_millis(at), LATENESS, &config, |changed| {
-                profiles.push(changed.profile.clone());
-                stored.push(stored_row(changed, at));
-            });
+            let model = BgNbdParams::default();
+            shard.drain(
+                EventTime::from_millis(at),
+                LATENESS,
+                &config,
+                &model,
+                |changed| {
+                    profiles.push(changed.profile.clone());
+                    stored.push(stored_row(changed, at));
+                },
+            );
             profiles.sort_by(|a, b| a.user_id.cmp(&b.user_id));
             (swept, alerts, profiles)
         };
@@ -1239,6 +1249,7 @@ mod tests {
             EventTime::from_millis(DAY_0 + HOUR),
             LATENESS,
             &config,
+            &BgNbdParams::default(),
             |changed| stored.push(stored_row(changed, DAY_0 + HOUR)),
         );
         // The profile state's own version byte, after the stored user's and the state's length.
@@ -1276,6 +1287,7 @@ mod tests {
             EventTime::from_millis(DAY_0 + 4 * HOUR),
             LATENESS,
             &config,
+            &BgNbdParams::default(),
             |changed| stored.push(stored_row(changed, DAY_0 + 4 * HOUR)),
         );
         let (mut resumed, _) = restore(Shard::new(topics()), &stored).unwrap();

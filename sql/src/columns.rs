@@ -72,6 +72,15 @@ pub fn profiles(rows: &[ProfileRow<'_>]) -> Result<RecordBatch, ArrowError> {
             c.optional_strings(|r| r.purchasing_power),
             true,
         ),
+        ("repeat_order_days", c.u32s(|r| r.repeat_order_days), true),
+        ("order_span_days", c.u32s(|r| r.order_span_days), true),
+        ("customer_age_days", c.u32s(|r| r.customer_age_days), true),
+        ("p_alive", c.optional_f64s(|r| r.p_alive), true),
+        (
+            "expected_orders_90d",
+            c.optional_f64s(|r| r.expected_orders_90d),
+            true,
+        ),
         ("updated_at", c.times(|r| Some(r.updated_at)), false),
         ("version", c.u64s(|r| r.version), false),
     ])
@@ -201,5 +210,9 @@ impl<'r, R> Columns<'r, R> {
 
     fn f64s(&self, value: impl Fn(&R) -> f64) -> ArrayRef {
         Arc::new(Float64Array::from_iter_values(self.0.iter().map(value)))
+    }
+
+    fn optional_f64s(&self, value: impl Fn(&R) -> Option<f64>) -> ArrayRef {
+        Arc::new(self.0.iter().map(value).collect::<Float64Array>())
     }
 }

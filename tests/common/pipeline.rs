@@ -52,12 +52,6 @@ pub async fn produce_one_per_batch(test: &str, dataset: &Dataset, partitions: u3
 }
 
 async fn produce_to(kafka: KafkaConfig, dataset: &Dataset, partitions: u32) -> KafkaConfig {
-    let topic = kafka.topics[0].clone();
-    Admin::new(&kafka)
-        .unwrap()
-        .create_topics(&[topic.as_str()], partitions)
-        .await
-        .unwrap();
     // Collected first: a lazy iterator's closure held across the await below trips the
     // compiler's Send check for the spawned test body.
     let messages: Vec<(&[u8], &[u8])> = dataset
@@ -65,6 +59,33 @@ async fn produce_to(kafka: KafkaConfig, dataset: &Dataset, partitions: u32) -> K
         .iter()
         .map(|m| (m.key.as_bytes(), m.payload.as_slice()))
         .collect();
+    produce_messages_to(kafka, messages, partitions).await
+}
+
+/// Produces `messages`, (key, payload) pairs in order, to a fresh topic of `partitions`
+/// partitions; returns the Kafka configuration of a fresh group reading it. For inputs that
+/// are not a generated [`Dataset`].
+pub async fn produce_messages(
+    test: &str,
+    messages: Vec<(&[u8], &[u8])>,
+    partitions: u32,
+) -> KafkaConfig {
+    let topic = super::fresh(&format!("{test}_events"));
+    let kafka = super::kafka_config(&[&topic], &super::fresh(&format!("{test}_group")));
+    produce_messages_to(kafka, messages, partitions).await
+}
+
+async fn produce_messages_to(
+    kafka: KafkaConfig,
+    messages: Vec<(&[u8], &[u8])>,
+    partitions: u32,
+) -> KafkaConfig {
+    let topic = kafka.topics[0].clone();
+    Admin::new(&kafka)
+        .unwrap()
+        .create_topics(&[topic.as_str()], partitions)
+        .await
+        .unwrap();
     Producer::new(&kafka)
         .unwrap()
         .send_all(&topic, messages, |_| {})

@@ -73,6 +73,11 @@ pub struct ProfileRow<'a> {
     pub version: u64,
     /// The user's pseudonym for the analysts' database (`pseudonym.rs`), or empty.
     pub user_key: Pseudonym,
+    pub repeat_order_days: Option<u32>,
+    pub order_span_days: Option<u32>,
+    pub customer_age_days: Option<u32>,
+    pub p_alive: Option<f64>,
+    pub expected_orders_90d: Option<f64>,
 }
 
 impl<'a> ProfileRow<'a> {
@@ -119,6 +124,11 @@ impl<'a> ProfileRow<'a> {
             updated_at: datetime(updated_at_ms.div_euclid(1000)),
             version,
             user_key: Pseudonym::NONE,
+            repeat_order_days: profile.repeat_order_days,
+            order_span_days: profile.order_span_days,
+            customer_age_days: profile.customer_age_days,
+            p_alive: profile.p_alive,
+            expected_orders_90d: profile.expected_orders_90d,
         }
     }
 

@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 
 use super::{Alert, AlertKind, AlertRules};
+use crate::churn_model::BgNbdParams;
 use crate::event::AccountAction::Cancel;
 use crate::event::Direction::User;
 use crate::event::Event;
@@ -210,7 +211,7 @@ fn brute_force(events: &[Event<'_>], until: EventTime) -> Vec<Seen> {
     let mut was_activated = false;
     for t in candidates(events, until) {
         let upto: Vec<Event<'_>> = events.iter().filter(|e| e.ts <= t).cloned().collect();
-        let profile = state_of(&upto).evaluate("u", t, &config);
+        let profile = state_of(&upto).evaluate("u", t, &config, &BgNbdParams::default());
         let stage = profile.lifecycle_stage;
         let entered = (before != Some(stage))
             .then(|| super::AlertKind::entering(stage))

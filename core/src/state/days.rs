@@ -14,9 +14,12 @@
 //! `U` event, and as late events can only widen that span, the earliest and the latest churn
 //! event of the day are the only ones that can ever count.
 //!
+//! Each active day also says whether the user ordered on it, so that an order tells a new
+//! order day from one already counted (the churn model's repeat order days, `x`).
+//!
 //! Layout: the log is held by every user, so it is packed. An active day is a [`PackedDay`]
 //! of 12 bytes (the day, and the first and last time of the day in 27 bits each, with the
-//! count of events in the 10 bits left over). A log of one day holds it inline, a log of more
+//! order flag and the count of events in the 5 bits left over in each). A log of one day holds it inline, a log of more
 //! in a vector exactly as long as the days it holds ([`ActiveDays`]). What few users need
 //! lives in a [`Cold`] box, absent otherwise: the hard-churn days, and the counts of days with
 //! more events than 10 bits hold.
@@ -63,6 +66,8 @@ pub(crate) struct ActiveDay {
     /// `U` events on the day (saturating; a day of more than 4 billion events is not a person).
     pub(crate) events: u32,
     pub(crate) span: Span,
+    /// Whether one of the events was an order.
+    pub(crate) ordered: bool,
 }
 
 impl ActiveDay {
@@ -87,15 +92,18 @@ pub(crate) struct ChurnDay {
 /// Bits of a millisecond of the day: `MILLIS_PER_DAY` < 2^27.
 const MS_BITS: u32 = 27;
 const MS_MASK: u32 = (1 << MS_BITS) - 1;
-/// The count's bits left in each of the two words: 5 + 5.
-const COUNT_HALF_BITS: u32 = 32 - MS_BITS;
+/// The count's bits in the first word (5) and in the second (4, below the order flag).
+const COUNT_HIGH_BITS: u32 = 32 - MS_BITS;
+const COUNT_LOW_BITS: u32 = 31 - MS_BITS;
+/// The second word's top bit: the day had an order.
+const ORDERED: u32 = 1 << 31;
 /// A packed count of this value means "the count is in [`Cold::counts`]": days of at least
 /// this many events.
-const COUNT_ESCAPE: u32 = (1 << (2 * COUNT_HALF_BITS)) - 1;
+const COUNT_ESCAPE: u32 = (1 << (COUNT_HIGH_BITS + COUNT_LOW_BITS)) - 1;
 
 /// An [`ActiveDay`] in 12 bytes: the first and last millisecond of the day in the low 27 bits
-/// of two words, and the count of events in their 5 + 5 high bits (1 to 1022; 1023 when the
-/// count is kept in [`Cold::counts`]).
+/// of two words, the count of events in the 5 + 4 bits above them (1 to 510; 511 when the
+/// count is kept in [`Cold::counts`]), and the order flag in the last bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct PackedDay {
     day: Day,
@@ -104,12 +112,14 @@ struct PackedDay {
 }
 
 impl PackedDay {
-    fn new(day: Day, span: Span, count: u32) -> Self {
+    fn new(day: Day, span: Span, count: u32, ordered: bool) -> Self {
         debug_assert!((1..=COUNT_ESCAPE).contains(&count));
         PackedDay {
             day,
-            first: span.first | (count >> COUNT_HALF_BITS) << MS_BITS,
-            last: span.last | (count & ((1 << COUNT_HALF_BITS) - 1)) << MS_BITS,
+            first: span.first | (count >> COUNT_LOW_BITS) << MS_BITS,
+            last: span.last
+                | (count & ((1 << COUNT_LOW_BITS) - 1)) << MS_BITS
+                | if ordered { ORDERED } else { 0 },
         }
     }
 
@@ -121,7 +131,11 @@ impl PackedDay {
     }
 
     fn count(&self) -> u32 {
-        (self.first >> MS_BITS) << COUNT_HALF_BITS | self.last >> MS_BITS
+        (self.first >> MS_BITS) << COUNT_LOW_BITS | (self.last & !ORDERED) >> MS_BITS
+    }
+
+    fn ordered(&self) -> bool {
+        self.last & ORDERED != 0
     }
 }
 
@@ -233,6 +247,17 @@ pub(crate) struct DayLog {
     folded_churned_since: bool,
 }
 
+/// What [`DayLog::record_order`] knew of an order's day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OrderDay {
+    /// The first order of its day.
+    New,
+    /// The day had an order already.
+    Known,
+    /// The day is folded away, and whether it had an order with it.
+    Folded,
+}
+
 /// `DayLog::horizon` before the first prune: no day is folded. Below every day of an event
 /// time, so no day compares at or before it.
 const NO_HORIZON: Day = Day::new(i32::MIN);
@@ -272,11 +297,29 @@ impl DayLog {
                     self.cold_mut().add_event(day);
                 }
                 self.active.as_mut_slice()[at] =
-                    PackedDay::new(day, span, (count + 1).min(COUNT_ESCAPE));
+                    PackedDay::new(day, span, (count + 1).min(COUNT_ESCAPE), entry.ordered());
             }
             Err(at) => self
                 .active
-                .insert(at, PackedDay::new(day, Span::at(millis), 1)),
+                .insert(at, PackedDay::new(day, Span::at(millis), 1, false)),
+        }
+    }
+
+    /// Marks `day` as a day with an order, after [`DayLog::record_active`] counted the order
+    /// on it; says whether it was one already.
+    pub(crate) fn record_order(&mut self, day: Day) -> OrderDay {
+        if self.is_folded(day) {
+            return OrderDay::Folded;
+        }
+        let days = self.active.as_mut_slice();
+        let at = days
+            .binary_search_by_key(&day, |d| d.day)
+            .expect("an order is a user-initiated event, recorded on its day first");
+        if days[at].ordered() {
+            OrderDay::Known
+        } else {
+            days[at].last |= ORDERED;
+            OrderDay::New
         }
     }
 
@@ -357,6 +400,7 @@ impl DayLog {
                 count => count,
             },
             span: entry.span(),
+            ordered: entry.ordered(),
         })
     }
 
@@ -402,7 +446,7 @@ impl DayLog {
         let mut previous = base_day;
         for entry in self.active_days() {
             w.varint(entry.day.since(previous) as u128);
-            w.varint(entry.events.into());
+            w.varint(u128::from(entry.events) << 1 | u128::from(entry.ordered));
             encode_span(entry.span, w);
             previous = entry.day;
         }
@@ -441,7 +485,10 @@ impl DayLog {
         let mut day = None;
         for _ in 0..count {
             let this = next_day(r, base_day, day, "days.active day")?;
-            let events: u32 = r.int("days.active events")?;
+            let events_and_order: u64 = r.int("days.active events")?;
+            let ordered = events_and_order & 1 == 1;
+            let events = u32::try_from(events_and_order >> 1)
+                .map_err(|_| invalid("days.active events", "more than 2^32 events"))?;
             if events == 0 {
                 return Err(invalid(
                     "days.active events",
@@ -452,7 +499,12 @@ impl DayLog {
                 counts.push((this, events));
             }
             let span = decode_span(r, "days.active span")?;
-            active.push(PackedDay::new(this, span, events.min(COUNT_ESCAPE)));
+            active.push(PackedDay::new(
+                this,
+                span,
+                events.min(COUNT_ESCAPE),
+                ordered,
+            ));
             day = Some(this);
         }
         let count = r.count("days.churn count")?;
@@ -595,9 +647,14 @@ mod tests {
             first: 86_399_998,
             last: 86_399_999,
         };
-        for count in [1, 31, 32, 1000, COUNT_ESCAPE] {
-            let packed = PackedDay::new(Day::new(-3), span, count);
-            assert_eq!((packed.span(), packed.count()), (span, count));
+        for count in [1, 15, 16, 500, COUNT_ESCAPE] {
+            for ordered in [false, true] {
+                let packed = PackedDay::new(Day::new(-3), span, count, ordered);
+                assert_eq!(
+                    (packed.span(), packed.count(), packed.ordered()),
+                    (span, count, ordered)
+                );
+            }
         }
     }
 
@@ -651,7 +708,7 @@ mod tests {
     }
 
     #[test]
-    fn a_day_of_more_events_than_10_bits_counts_them_all() {
+    fn a_day_of_more_events_than_9_bits_counts_them_all() {
         let base = at(10, 0);
         let mut log = DayLog::default();
         let events = 3 * COUNT_ESCAPE + 5;
@@ -668,6 +725,26 @@ mod tests {
         log.prune(EventTime::from_millis(at(10, 0).millis() + 35 * DAY), 30);
         assert_eq!(log.active_days().count(), 1);
         assert!(log.cold.is_none());
+    }
+
+    #[test]
+    fn an_order_marks_its_day_once_and_the_mark_outlives_more_events() {
+        let base = at(10, 0);
+        let mut log = DayLog::default();
+        let day = at(10, 0).day();
+        log.record_active(at(10, 9));
+        assert_eq!(log.record_order(day), OrderDay::New);
+        assert_eq!(log.record_order(day), OrderDay::Known);
+        for _ in 0..COUNT_ESCAPE {
+            log.record_active(at(10, 11));
+        }
+        log.record_active(at(11, 1));
+        let ordered: Vec<(Day, bool)> = log.active_days().map(|d| (d.day, d.ordered)).collect();
+        assert_eq!(ordered, [(day, true), (at(11, 0).day(), false)]);
+        assert_eq!(round_trip(&log, base), log);
+        // Folded away (W on day 45 folds the days up to 10), the day no longer tells.
+        log.prune(EventTime::from_millis(at(10, 0).millis() + 35 * DAY), 30);
+        assert_eq!(log.record_order(day), OrderDay::Folded);
     }
 
     #[test]

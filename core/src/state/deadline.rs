@@ -13,10 +13,12 @@
 //! - ⌊(W − last activity) / DAY⌋ for `days_inactive`: it steps every whole day after the last
 //!   user-initiated event (or the first event).
 //! - ⌊(W − last order) / DAY⌋ for `rfm_recency_days`: likewise from the last order.
+//! - max(day(W), day(last order)) for `customer_age_days`: a buyer ages by a day at every
+//!   midnight from the last order's day on, and the churn model's columns with it.
 //!
-//! Everything else in the row is a function of these. The two day counts are columns, so each
-//! of their steps is a change; a window-edge midnight is a change if the windowed columns
-//! differ there. The next change is the earliest of these.
+//! Everything else in the row is a function of these. The day counts are columns, so each of
+//! their steps is a change; a window-edge midnight is a change if the windowed columns differ
+//! there. The next change is the earliest of these.
 //!
 //! In consequence every user's deadline is at most a day (plus the lateness) away:
 //! `days_inactive` ticks once a day for as long as no event arrives, so the sweep
@@ -44,6 +46,10 @@ impl ProfileState {
                 .last_order
                 .get()
                 .and_then(|last| elapsed::next_tick(last, watermark)),
+            self.order_totals()
+                .last_order
+                .get()
+                .map(|last| watermark.day().max(last.day()).plus(1).start()),
         ]
         .into_iter()
         .flatten()
@@ -98,7 +104,7 @@ impl ProfileState {
 /// [`StageTimeline::next_due`](crate::alerts::StageTimeline::next_due) return depends on, beyond
 /// the state: the rules coded here and there, and `config`. Bump it whenever either function
 /// may return something else for the same state and configuration.
-const DEADLINE_RULES: u32 = 1;
+const DEADLINE_RULES: u32 = 2;
 
 /// A fingerprint of what a user's deadlines are computed with: the rules' version
 /// (`DEADLINE_RULES`) and every signal setting (`config`'s `Debug` text, which lists every

@@ -8,7 +8,9 @@
 
 use super::lifecycle::Lifecycle;
 use super::ProfileState;
+use crate::churn_model::BgNbdParams;
 use crate::profile::{money, seconds, Profile};
+use crate::signals::churn::probability::OrderHistory;
 use crate::signals::value::rfm::Rfm;
 use crate::signals::{activity, elapsed, promotion, LifecycleStage, SignalConfig};
 use crate::time::EventTime;
@@ -27,10 +29,18 @@ pub(super) struct Windowed {
 }
 
 impl ProfileState {
-    /// The profile row of user `user_id` at `watermark`. Pure: the same state and watermark
-    /// always give the same row. `watermark` must not be before one already pruned at.
-    pub fn evaluate(&self, user_id: &str, watermark: EventTime, config: &SignalConfig) -> Profile {
+    /// The profile row of user `user_id` at `watermark`, with the churn model's columns under
+    /// `churn_model`. Pure: the same state, watermark and parameters always give the same row.
+    /// `watermark` must not be before one already pruned at.
+    pub fn evaluate(
+        &self,
+        user_id: &str,
+        watermark: EventTime,
+        config: &SignalConfig,
+        churn_model: &BgNbdParams,
+    ) -> Profile {
         let reactivated_at = self.reactivated_at(config);
+        let history = self.order_history(watermark);
         let windowed = self.windowed(watermark, reactivated_at, config);
         let chat = self.chat_totals();
         let activated_at = chat.first_messages.activated_at(config.activation_messages);
@@ -76,7 +86,26 @@ impl ProfileState {
             rfm_segment: rfm.map(|rfm| rfm.segment),
             top_categories: self.categories.top(config.top_categories.count),
             purchasing_power: totals.items.tier(&config.purchasing_power),
+            repeat_order_days: history.map(|h| h.repeat_order_days),
+            order_span_days: history.map(|h| h.order_span_days),
+            customer_age_days: history.map(|h| h.customer_age_days),
+            p_alive: history.map(|h| h.p_alive(churn_model)),
+            expected_orders_90d: history.and_then(|h| h.expected_orders_90d(churn_model)),
         }
+    }
+
+    /// The buyer's order history at `watermark` as the churn model reads it; `None` without
+    /// orders.
+    pub(super) fn order_history(&self, watermark: EventTime) -> Option<OrderHistory> {
+        let totals = self.order_totals();
+        totals.last_order.get().map(|last| {
+            OrderHistory::new(
+                totals.order_days,
+                totals.first_order_day,
+                last.day(),
+                watermark.day(),
+            )
+        })
     }
 
     /// The columns that move with `watermark`, given `reactivated_at` (which does not).

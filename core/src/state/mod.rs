@@ -39,16 +39,18 @@ use crate::signals::activation::EarliestMessages;
 use crate::signals::value::purchasing_power::ItemSpend;
 use crate::signals::value::top_categories::CategoryWeights;
 use crate::signals::{activity, churn, promotion, SignalConfig};
-use crate::time::EventTime;
+use crate::time::{Day, EventTime};
 use codec::{invalid, Reader, Writer};
-use days::DayLog;
+use days::{DayLog, OrderDay};
 use maybe_time::MaybeTime;
 
 #[cfg(doc)]
 use crate::profile::Profile;
 
-/// The blob layout version, the first byte of every encoded state.
-const VERSION: u8 = 1;
+/// The blob layout version, the first byte of every encoded state. Version 2 added the order
+/// days (`OrderTotals::order_days`, the day log's order flags); a version 1 state cannot tell
+/// them, so it is refused, and rebuilt by replaying the input.
+const VERSION: u8 = 2;
 
 /// Everything Portrait keeps about one user.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,9 +157,11 @@ impl ProfileState {
     }
 
     fn apply_order(&mut self, ts: EventTime, order: &Order<'_>, config: &SignalConfig) {
+        let seen = self.days.record_order(ts.day());
         let totals = self
             .orders
             .get_or_insert_with(|| Box::new(OrderTotals::NONE));
+        totals.count_order_day(ts.day(), seen);
         totals.orders += 1;
         if promotion::is_promo_order(order) {
             totals.promo_orders += 1;
@@ -261,6 +265,10 @@ impl ProfileState {
         // Never negative: the decoder rejects negative amounts.
         w.varint(totals.revenue_cents as u128);
         w.varint(totals.discount_cents as u128);
+        if totals.orders > 0 {
+            w.varint(totals.order_days.into());
+            w.varint(totals.first_order_day.since(base.day()) as u128);
+        }
         totals.items.encode(&mut w);
         chat.first_messages.encode(base, &mut w);
         self.days.encode(base, &mut w);
@@ -304,17 +312,35 @@ impl ProfileState {
         let orders = r.int("orders")?;
         let promo_orders = r.int("promo_orders")?;
         let promo_engagement = r.int("promo_engagement")?;
+        let revenue_cents = r.int("revenue_cents")?;
+        let discount_cents = r.int("discount_cents")?;
+        let (order_days, first_order_day) = if orders > 0 {
+            let order_days = r.int("order_days")?;
+            let since_first_seen: i32 = r.int("first_order_day")?;
+            let first_order_day = first_seen
+                .day()
+                .get()
+                .checked_add(since_first_seen)
+                .map(Day::new)
+                .ok_or(invalid("first_order_day", "beyond the range of days"))?;
+            (order_days, first_order_day)
+        } else {
+            OrderTotals::NO_ORDER_DAYS
+        };
         let totals = OrderTotals {
             orders,
             promo_orders,
-            revenue_cents: r.int("revenue_cents")?,
-            discount_cents: r.int("discount_cents")?,
+            revenue_cents,
+            discount_cents,
             last_order: last_order.into(),
+            order_days,
+            first_order_day,
             items: ItemSpend::decode(&mut r)?,
         };
         if totals.promo_orders > totals.orders {
             return Err(invalid("promo_orders", "more promo orders than orders"));
         }
+        totals.check_order_days()?;
         let chat = ChatTotals {
             messages_sent,
             messages_received,
@@ -365,7 +391,7 @@ impl ChatTotals {
 }
 
 /// What a user's orders add up to. Boxed in the state, as many users never order: for them
-/// the box is an 8-byte `None` instead of 64 bytes of zeros.
+/// the box is an 8-byte `None` instead of 72 bytes of zeros.
 #[derive(Debug, Clone, PartialEq)]
 struct OrderTotals {
     orders: u64,
@@ -376,6 +402,11 @@ struct OrderTotals {
     discount_cents: i64,
     /// Max ts of an order, for RFM recency.
     last_order: MaybeTime,
+    /// Distinct days with an order, for the churn model: its repeat purchases x are the days
+    /// after the first (docs/signals.md, "Churn probability").
+    order_days: u32,
+    /// The day of the first order.
+    first_order_day: Day,
     items: ItemSpend,
 }
 
@@ -387,6 +418,56 @@ impl OrderTotals {
         revenue_cents: 0,
         discount_cents: 0,
         last_order: MaybeTime::NONE,
+        order_days: Self::NO_ORDER_DAYS.0,
+        first_order_day: Self::NO_ORDER_DAYS.1,
         items: ItemSpend::NONE,
     };
+
+    /// `order_days` and `first_order_day` without orders.
+    const NO_ORDER_DAYS: (u32, Day) = (0, Day::new(0));
+
+    /// Counts the day of a new order among the order days, unless the day had an order
+    /// already, as [`DayLog::record_order`] says. Call it before the order is counted.
+    ///
+    /// A day folded out of the log no longer says whether it had an order; it is new for sure
+    /// only before the first order day or after the last. An order on a folded day between
+    /// them (it arrived after the watermark had moved `RETENTION_DAYS` past its day) is left
+    /// out: the one case where `order_days` may come out short (docs/state.md, "Exactness").
+    fn count_order_day(&mut self, day: Day, seen: OrderDay) {
+        let last_order_day = self.last_order.get().map(EventTime::day);
+        let new = match (seen, last_order_day) {
+            (_, None) => true,
+            (OrderDay::New, _) => true,
+            (OrderDay::Known, _) => false,
+            (OrderDay::Folded, Some(last)) => day < self.first_order_day || day > last,
+        };
+        if last_order_day.is_none() || day < self.first_order_day {
+            self.first_order_day = day;
+        }
+        if new {
+            self.order_days += 1;
+        }
+    }
+
+    /// The invariants of the order days, which the churn model relies on: one day per first
+    /// and last order day at least, no more days than orders or than the days they span.
+    fn check_order_days(&self) -> Result<(), StateDecodeError> {
+        let Some(last) = self.last_order.get().map(EventTime::day) else {
+            return Ok(());
+        };
+        let span = last.since(self.first_order_day);
+        let fits = span >= 0
+            && u64::from(self.order_days) <= self.orders
+            && i64::from(self.order_days) <= i64::from(span) + 1
+            && (self.order_days == 1) == (span == 0)
+            && self.order_days >= 1;
+        if fits {
+            Ok(())
+        } else {
+            Err(invalid(
+                "order_days",
+                "inconsistent with the orders and their first and last days",
+            ))
+        }
+    }
 }

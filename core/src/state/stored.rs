@@ -19,17 +19,15 @@
 //! the current one, which stores a copy of the history only where the timeline keeps one; 1
 //! the first, which always did, still read), the timeline, and, only for a user in some
 //! segment, a count of segment names and the names. The timeline is read with the state, which
-//! it reads in place of a copy. A blob that starts with the profile state's own
-//! version byte (1) is read as a state alone, with nothing applied and no timeline: what
-//! versions before the applied offsets wrote.
+//! it reads in place of a copy. (Versions before the applied offsets wrote a bare profile
+//! state of its version 1, which no longer decodes: see `ProfileState`'s `VERSION`.)
 
 use super::codec::{invalid, Reader, StateDecodeError, Writer};
 use super::ProfileState;
 use crate::alerts::StageTimeline;
 
-/// The version byte of a stored user; 1 is a bare [`ProfileState`] blob.
+/// The version byte of a stored user.
 const VERSION: u8 = 2;
-const BARE_STATE: u8 = 1;
 /// The byte before a timeline in its current layout; `TIMELINE_VERSION_2` before one as
 /// version 2 first wrote it (a copy of the history always), still read.
 const TIMELINE: u8 = 2;
@@ -83,7 +81,7 @@ impl<'a> StoredUser<'a> {
         }
     }
 
-    /// Reads what [`StoredUser::encode`] wrote, or a bare profile state blob.
+    /// Reads what [`StoredUser::encode`] wrote.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, StateDecodeError> {
         let mut r = Reader::new(bytes);
         match r
@@ -91,15 +89,6 @@ impl<'a> StoredUser<'a> {
             .map_err(|_| StateDecodeError::Empty)?
         {
             VERSION => {}
-            BARE_STATE => {
-                return Ok(StoredUser {
-                    state: ProfileState::decode(bytes)?,
-                    applied: Vec::new(),
-                    partition_latest: Vec::new(),
-                    timeline: None,
-                    segments: Vec::new(),
-                })
-            }
             found => {
                 return Err(StateDecodeError::UnsupportedVersion {
                     found,
@@ -157,8 +146,7 @@ impl StoredUser<'_> {
     /// reads) and latest event time, handed to `each`. A restore that leaves its users encoded
     /// still needs the greatest of these over a partition's rows. The profile state is skipped
     /// by its length and the applied offsets entry by entry, so nothing else is decoded, and
-    /// nothing else is checked either: a blob this accepts may still fail to decode. A bare
-    /// profile state has no progress.
+    /// nothing else is checked either: a blob this accepts may still fail to decode.
     pub fn read_partition_latest<'a>(
         bytes: &'a [u8],
         mut each: impl FnMut(&'a [u8], i64),
@@ -169,7 +157,6 @@ impl StoredUser<'_> {
             .map_err(|_| StateDecodeError::Empty)?
         {
             VERSION => {}
-            BARE_STATE => return Ok(()),
             found => {
                 return Err(StateDecodeError::UnsupportedVersion {
                     found,
@@ -230,19 +217,6 @@ mod tests {
         );
         StoredUser::append_segments(user.segments.iter().copied(), &mut blob);
         blob
-    }
-
-    #[test]
-    fn a_bare_profile_state_blob_reads_as_a_user_with_nothing_applied() {
-        let state = state_of(&[crate::testing::view(crate::testing::at(100, 8))]);
-        let mut blob = Vec::new();
-        state.encode(&mut blob);
-        let user = StoredUser::decode(&blob).unwrap();
-        assert_eq!(user.state, state);
-        assert!(user.applied.is_empty() && user.partition_latest.is_empty());
-        assert_eq!(user.timeline, None);
-        StoredUser::read_partition_latest(&blob, |topic, _| panic!("progress of {topic:?}"))
-            .unwrap();
     }
 
     proptest! {

@@ -4,10 +4,12 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::churn_model::BgNbdParams;
 use crate::event::{AccountAction, Direction, PromotionAction};
 use crate::profile::Profile;
 use crate::testing::{
-    account, arbitrary, at, chat, order_with, promotion, search, state_of, view, view_of, DAY, HOUR,
+    account, arbitrary, at, chat, order, order_with, promotion, search, state_of, view, view_of,
+    DAY, HOUR,
 };
 use crate::time::Day;
 
@@ -33,7 +35,7 @@ fn watermarks(last: EventTime) -> impl Iterator<Item = EventTime> {
 
 fn profiles(state: &ProfileState, last: EventTime) -> Vec<Profile> {
     watermarks(last)
-        .map(|w| state.evaluate("u", w, &config()))
+        .map(|w| state.evaluate("u", w, &config(), &BgNbdParams::default()))
         .collect()
 }
 
@@ -152,7 +154,7 @@ proptest! {
         let next = state.next_change(w, &config);
         prop_assert!(next.is_some_and(|next| next > w), "{next:?} after {w}");
         let next = next.unwrap();
-        let profile = |ms: i64| state.evaluate("u", EventTime::from_millis(ms), &config);
+        let profile = |ms: i64| state.evaluate("u", EventTime::from_millis(ms), &config, &BgNbdParams::default());
         let now = profile(w.millis());
         let span = next.millis() - w.millis();
         for ms in [w.millis() + 1, next.millis() - 1]
@@ -174,7 +176,7 @@ fn decode_names_what_is_wrong() {
         ProfileState::decode(&[9]),
         Err(StateDecodeError::UnsupportedVersion {
             found: 9,
-            supported: 1
+            supported: 2
         })
     );
     assert!(matches!(
@@ -200,7 +202,7 @@ fn a_too_late_event_counts_everywhere_but_in_comebacks() {
     // definition it splits the gap into 12 and 28 days, so there is no comeback any more; the
     // folded summary cannot take it in, and day 140 stays a comeback.
     state.apply(&view(at(112, 1)), &config);
-    let p = state.evaluate("u", at(150, 0), &config);
+    let p = state.evaluate("u", at(150, 0), &config, &BgNbdParams::default());
     assert_eq!(p.reactivated_at, Some(at(140, 1).millis() / 1000));
     // Every other column counts it.
     assert_eq!(p.page_views, 3);
@@ -277,7 +279,39 @@ fn a_decade_of_heavy_use_fits_in_a_fixed_size() {
     );
     assert!(largest < 2048, "{largest} bytes in memory");
     assert!(blob < 2048, "{blob} bytes encoded");
-    let p = state.evaluate("u", EventTime::from_millis(max_ts), &config);
+    let p = state.evaluate(
+        "u",
+        EventTime::from_millis(max_ts),
+        &config,
+        &BgNbdParams::default(),
+    );
     assert_eq!(p.top_categories.len(), 5);
     assert!(p.activated && p.marketing_averse);
+}
+
+#[test]
+fn a_late_order_on_a_folded_day_counts_unless_it_may_repeat_a_counted_day() {
+    let config = config();
+    let model = BgNbdParams::default();
+    let mut state = state_of(&[order(at(10, 9), 1_000), order(at(20, 9), 1_000)]);
+    // Folds every day up to 100 − 35 = 65.
+    state.prune(at(100, 0), &config);
+    let repeat_days = |state: &ProfileState| {
+        state
+            .evaluate("u", at(100, 0), &config, &model)
+            .repeat_order_days
+    };
+    assert_eq!(repeat_days(&state), Some(1));
+    // Between the first and the last order day: it may repeat one, so it is left out.
+    state.apply(&order(at(15, 9), 1_000), &config);
+    assert_eq!(repeat_days(&state), Some(1));
+    // Before the first order day and after the last, it cannot.
+    state.apply(&order(at(5, 9), 1_000), &config);
+    state.apply(&order(at(30, 9), 1_000), &config);
+    assert_eq!(repeat_days(&state), Some(3));
+    let p = state.evaluate("u", at(100, 0), &config, &model);
+    assert_eq!(
+        (p.order_span_days, p.customer_age_days),
+        (Some(25), Some(95))
+    );
 }

@@ -45,6 +45,11 @@ struct Row {
     rfm_segment: Option<String>,
     top_categories: Vec<String>,
     purchasing_power: Option<String>,
+    repeat_order_days: Option<u32>,
+    order_span_days: Option<u32>,
+    customer_age_days: Option<u32>,
+    p_alive: Option<f64>,
+    expected_orders_90d: Option<f64>,
 }
 
 impl From<Row> for ExpectedProfile {
@@ -86,6 +91,11 @@ impl From<Row> for ExpectedProfile {
             rfm_segment: r.rfm_segment,
             top_categories: r.top_categories,
             purchasing_power: r.purchasing_power,
+            repeat_order_days: r.repeat_order_days,
+            order_span_days: r.order_span_days,
+            customer_age_days: r.customer_age_days,
+            p_alive: r.p_alive,
+            expected_orders_90d: r.expected_orders_90d,
         }
     }
 }

@@ -15,6 +15,7 @@
 //!
 //! "Hard-churn events (`C` below): `account` with action `friend_deleted` or `cancel`."
 
+pub(crate) mod probability;
 pub(crate) mod reactivation;
 pub(crate) mod risk;
 pub(crate) mod stage;

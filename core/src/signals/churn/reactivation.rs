@@ -245,7 +245,9 @@ mod tests {
         // Folds every day up to 200 − 35 = 165: both days, and the comeback on day 50.
         state.prune(at(200, 0), &config);
         let reactivated = |state: &crate::state::ProfileState| {
-            state.evaluate("u", at(200, 0), &config).reactivated_at
+            state
+                .evaluate("u", at(200, 0), &config, &Default::default())
+                .reactivated_at
         };
         assert_eq!(reactivated(&state), Some(at(50, 2).millis() / 1000));
         // Day 190 comes 140 days after the folded day 50.
