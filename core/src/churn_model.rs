@@ -150,6 +150,23 @@ impl BgNbdParams {
         Ok(c / (a - 1.0) * bracket * self.p_alive(rfm))
     }
 
+    /// E[X(t)]: the repeat purchases to expect in the first `t` weeks after a customer's first
+    /// purchase, for a customer drawn at random from the population, the paper's eq. 9:
+    ///
+    /// ```text
+    /// (a + b − 1) / (a − 1) · [1 − (α / (α + t))^r · ₂F₁(r, b; a + b − 1; t / (α + t))]
+    /// ```
+    ///
+    /// Unconditional: nothing is known about the customer but the first purchase, which is
+    /// what the calibration check needs (the repeat purchases a cohort of new customers will
+    /// make, against those it made). It is eq. 10 for a customer seen at the moment of the
+    /// first purchase (x = t_x = T = 0), and is computed as that, so it shares
+    /// [`Self::expected_purchases`]' transformation, its steps off the removable singularities
+    /// at a = 1 and a + b = 1, and its errors.
+    pub fn expected_repeat_purchases(&self, t: f64) -> Result<f64, Hyp2f1Error> {
+        self.expected_purchases(t, Rfm::AT_FIRST_PURCHASE)
+    }
+
     /// ln L(r, α, a, b | x, t_x, T), one customer's log-likelihood, the paper's eq. 6:
     ///
     /// ```text

@@ -237,6 +237,17 @@ async fn the_schema_and_every_shipped_query_give_the_same_results_on_current_cli
         migrate(&clickhouse).await.unwrap();
         current::stop_merges(&clickhouse).await;
         seed("dashboards_chdb", &dataset, &clickhouse).await;
+        // `portrait churn-model fit` writes churn_model, not the pipeline: one fit, so that the
+        // report's churn_model.sql has a row to compare.
+        clickhouse
+            .client()
+            .query(
+                "INSERT INTO churn_model VALUES \
+                 ('2026-03-02 06:00:00', 0.243, 4.414, 0.793, 2.426, 400, -1234.5, 130)",
+            )
+            .execute()
+            .await
+            .unwrap();
         // The report's day: the last day of the data, the replay's watermark day.
         let report_date =
             expected::date_text(GroundTruth::of(&dataset, LATENESS_MS).watermark_day());

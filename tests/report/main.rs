@@ -2,22 +2,26 @@
 //! `portrait run --until-end` → ClickHouse → `portrait report --date D` → an HTML file that
 //! Debian's headless Chromium renders.
 //!
-//! Every number is checked against the generator's reference model (`expected`): in the DOM
-//! Chromium built (the tiles, the tables, each chart's bars and their values, the risk list in
-//! its order), and in a screenshot, where each chart's colours must cover exactly the pixels
+//! Every number is checked against the generator's reference model (`expected`), and the
+//! churn model's calibration chart against the generated orders and the model's formula
+//! (`calibration`): in the DOM Chromium built (the tiles, the tables, each chart's bars and
+//! their values, the risk list in its order), and in a screenshot, where each chart's colours must cover exactly the pixels
 //! its bars and legend swatches say they do (the bars are whole-pixel rectangles drawn with
 //! `crispEdges`), so a chart that is in the markup but not painted fails.
 
 mod browser;
+mod calibration;
 #[path = "../common/mod.rs"]
 mod common;
 mod dom;
 mod expected;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use common::pipeline::{portrait, produce, run_until_end, succeed};
 use portrait_connectors::clickhouse::migrate;
+use portrait_core::churn_model::BgNbdParams;
 use portrait_core::time::Day;
 use portrait_generator::{generate, GeneratorConfig, DAY_MS};
 
@@ -25,7 +29,38 @@ use expected::{Expected, DAYS};
 
 const PARTITIONS: u32 = 4;
 /// The report's charts (`data-chart`), in page order.
-const CHARTS: [&str; 4] = ["stages", "daily", "tiers", "alerts"];
+const CHARTS: [&str; 5] = ["stages", "daily", "tiers", "alerts", "calibration"];
+/// Three fits in `churn_model`: the report must use the latest (by fitted_at), and of two
+/// equally late the one with the higher log-likelihood. Columns: fitted_at, r, alpha, a, b,
+/// users, log_likelihood, iterations.
+const FITS: &str = "INSERT INTO churn_model VALUES \
+    ('2026-03-01 23:00:00', 0.3, 5.0, 0.7, 2.0, 900, -4000.0, 120), \
+    ('2026-03-02 06:00:00', 0.9, 6.5, 1.3, 3.1, 950, -3900.0, 130), \
+    ('2026-03-02 06:00:00', 0.4, 2.0, 0.6, 1.5, 950, -3950.0, 140)";
+
+/// The churn model a page must name and predict with.
+struct Model {
+    /// The text of `data-metric="model"`: when it was fitted, or `defaults`.
+    named: &'static str,
+    /// The customers fitted, which the page names with the time of the fit.
+    customers: Option<u64>,
+    /// r, α, a, b.
+    params: [f64; 4],
+}
+
+/// Without a fit: the paper's CDNOW parameters (its table 1).
+const PUBLISHED: Model = Model {
+    named: "defaults",
+    customers: None,
+    params: [0.243, 4.414, 0.793, 2.426],
+};
+
+/// The fit in force among [`FITS`].
+const FIT_IN_FORCE: Model = Model {
+    named: "2026-03-02 06:00:00 UTC",
+    customers: Some(950),
+    params: [0.9, 6.5, 1.3, 3.1],
+};
 /// The pipeline's default `lateness_ms`: the truth is the profiles at max event time − this.
 const LATENESS_MS: i64 = 300_000;
 
@@ -73,30 +108,42 @@ async fn the_daily_report_renders_the_ground_truth_in_chromium() {
         assert!(today.new_users > 0 && today.churned > 0 && today.reactivated > 0);
         assert!(expected.alerts.iter().all(|&(_, on_day, _)| on_day > 0));
 
+        let expected_weeks = |model: &Model| {
+            let [r, alpha, a, b] = model.params;
+            let params = BgNbdParams::new(r, alpha, a, b).unwrap();
+            calibration::expected_weeks(&dataset, &params, day)
+        };
+        let weeks = expected_weeks(&FIT_IN_FORCE);
+        assert!(weeks.iter().any(|w| w.actual > 0) && weeks.iter().all(|w| w.predicted > 0.0));
+
         let scratch = std::env::temp_dir().join(common::fresh("report"));
         std::fs::create_dir_all(&scratch).unwrap();
+        let write_report = |page: &Path| {
+            let args = [
+                "report",
+                "--date",
+                &date(day),
+                "--out",
+                page.to_str().unwrap(),
+            ];
+            succeed("portrait report", portrait(&args, &kafka, &clickhouse))
+        };
+        // Before any fit, as written (no browser needed for the model's numbers).
+        let before_fits = scratch.join("before-fits.html");
+        write_report(&before_fits).await;
+        let html = std::fs::read_to_string(&before_fits).unwrap();
+        check_calibration(&html, &expected_weeks(&PUBLISHED), &PUBLISHED);
+
+        clickhouse.client().query(FITS).execute().await.unwrap();
         let page = scratch.join("report.html");
-        let written = succeed(
-            "portrait report",
-            portrait(
-                &[
-                    "report",
-                    "--date",
-                    &date(day),
-                    "--out",
-                    page.to_str().unwrap(),
-                ],
-                &kafka,
-                &clickhouse,
-            ),
-        )
-        .await;
+        let written = write_report(&page).await;
         let summary = String::from_utf8_lossy(&written.stdout);
         assert!(summary.contains("wrote the report for"), "{summary}");
 
         let html = browser::dump_dom(&scratch, &page).await;
         check_numbers(&html, &expected, day);
         check_charts(&html, &expected);
+        check_calibration(&html, &weeks, &FIT_IN_FORCE);
         let colours = browser::screenshot_colours(&scratch, &page).await;
         check_painted(&html, &colours);
         std::fs::remove_dir_all(&scratch).unwrap();
@@ -201,8 +248,8 @@ struct Bar {
     value: u64,
 }
 
-/// The four charts, in page order, each with one bar per (category, series) carrying the
-/// truth's value.
+/// The charts, in page order, each with one bar per (category, series) carrying the truth's
+/// value (the calibration chart's, in [`check_calibration`]), and taller for larger values.
 fn check_charts(html: &str, expected: &Expected) {
     let charts: Vec<String> = dom::tags(html, "svg")
         .iter()
@@ -256,21 +303,21 @@ fn check_charts(html: &str, expected: &Expected) {
                 .collect(),
         ),
     ]);
-    for (chart, bars) in &want {
-        let got: Vec<Bar> = dom::tags(dom::chart(html, chart), "rect")
+    for (chart, want) in &want {
+        let got: Vec<Bar> = bars(html, chart)
             .iter()
-            .filter(|rect| rect.attributes.get("class") == Some(&"bar"))
             .map(|rect| Bar {
                 series: rect.get("data-series").to_owned(),
                 category: rect.get("data-category").to_owned(),
                 value: rect.get("data-value").parse().unwrap(),
             })
             .collect();
-        assert_eq!(&got, bars, "the bars of chart {chart}");
+        assert_eq!(&got, want, "the bars of chart {chart}");
+    }
+    for chart in CHARTS {
         // Bigger values, taller bars: the heights are proportional within a chart.
-        let heights: Vec<(u64, u64)> = dom::tags(dom::chart(html, chart), "rect")
+        let heights: Vec<(f64, u64)> = bars(html, chart)
             .iter()
-            .filter(|rect| rect.attributes.get("class") == Some(&"bar"))
             .map(|rect| {
                 (
                     rect.get("data-value").parse().unwrap(),
@@ -288,11 +335,79 @@ fn check_charts(html: &str, expected: &Expected) {
                 }
             }
             assert_eq!(
-                value == 0,
+                value == 0.0,
                 height == 0,
                 "chart {chart}: {value} drawn {height} px tall"
             );
         }
+    }
+}
+
+/// The `<rect class="bar">`s of one chart, in document order.
+fn bars<'a>(html: &'a str, chart: &str) -> Vec<dom::Tag<'a>> {
+    dom::tags(dom::chart(html, chart), "rect")
+        .into_iter()
+        .filter(|rect| rect.attributes.get("class") == Some(&"bar"))
+        .collect()
+}
+
+/// The calibration chart and its table: the model named with its parameters; per week, the
+/// actual repeat orders exactly and the predicted ones within 1e-9 relative of the sum over
+/// customers (the table to its one decimal).
+fn check_calibration(html: &str, weeks: &[calibration::Week], model: &Model) {
+    assert_eq!(dom::metric(html, "model"), model.named);
+    if let Some(customers) = model.customers {
+        assert!(html.contains(&format!("</time> to {customers} customers")));
+    }
+    let [r, alpha, a, b] = model.params;
+    for (name, value) in [
+        ("model_r", r),
+        ("model_alpha", alpha),
+        ("model_a", a),
+        ("model_b", b),
+    ] {
+        assert_eq!(dom::metric(html, name).parse::<f64>(), Ok(value), "{name}");
+    }
+
+    let close = |got: f64, want: f64| (got - want).abs() <= 1e-9 * want.abs();
+    let bars = bars(html, "calibration");
+    assert_eq!(bars.len(), 2 * weeks.len(), "two bars a week");
+    for (week, pair) in weeks.iter().zip(bars.chunks(2)) {
+        let category = &date(week.last_day)["YYYY-".len()..];
+        let [actual, predicted] = pair else {
+            unreachable!("chunks of two")
+        };
+        for (bar, series) in [(actual, "actual"), (predicted, "predicted")] {
+            assert_eq!(bar.get("data-series"), series);
+            assert_eq!(bar.get("data-category"), category);
+        }
+        assert_eq!(
+            actual.get("data-value"),
+            week.actual.to_string(),
+            "actual repeat orders of the week ending {category}"
+        );
+        let value: f64 = predicted.get("data-value").parse().unwrap();
+        assert!(
+            close(value, week.predicted),
+            "predicted repeat orders of the week ending {category}: {value}, not {}",
+            week.predicted
+        );
+    }
+
+    let rows = dom::rows(dom::section(html, "calibration"));
+    assert_eq!(rows.len(), weeks.len(), "a table row a week");
+    for (week, (key, cells)) in weeks.iter().zip(&rows) {
+        assert_eq!(*key, date(week.last_day));
+        let [actual, predicted] = &cells[..] else {
+            panic!("week {key}: cells {cells:?}")
+        };
+        assert_eq!(*actual, week.actual.to_string(), "week {key}");
+        let shown: f64 = predicted.parse().unwrap();
+        assert!(
+            (shown - week.predicted).abs() <= 0.05 + 1e-9,
+            "week {key}: {shown} shown for {}",
+            week.predicted
+        );
     }
 }
 
@@ -312,7 +427,7 @@ fn check_painted(html: &str, colours: &HashMap<String, u64>) {
             *area.entry(fill).or_insert(0) += rect.pixels("width") * rect.pixels("height");
         }
     }
-    assert_eq!(area.len(), 6, "one colour per series: {area:?}");
+    assert_eq!(area.len(), 8, "one colour per series: {area:?}");
     for (fill, want) in &area {
         let got = colours.get(fill).copied().unwrap_or(0);
         assert!(*want > 0, "{fill} ({}) has nothing to paint", owner[fill]);

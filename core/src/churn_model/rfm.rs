@@ -35,6 +35,13 @@ pub enum RfmError {
 }
 
 impl Rfm {
+    /// A customer at the moment of the first purchase: no repeat purchase, and no time yet.
+    pub const AT_FIRST_PURCHASE: Rfm = Rfm {
+        x: 0.0,
+        t_x: 0.0,
+        t: 0.0,
+    };
+
     /// `x` repeat purchases (purchase periods after the first: the paper and Portrait count
     /// distinct days), the last at `t_x` weeks after the first purchase, observed `t` weeks
     /// after the first purchase.
@@ -92,8 +99,9 @@ mod tests {
     fn accepts_histories_a_customer_can_have() {
         let rfm = Rfm::new(2.0, 30.43, 38.86).unwrap();
         assert_eq!((rfm.x(), rfm.t_x(), rfm.t()), (2.0, 30.43, 38.86));
-        assert!(
-            Rfm::new(0.0, 0.0, 0.0).is_ok(),
+        assert_eq!(
+            Rfm::new(0.0, 0.0, 0.0),
+            Ok(Rfm::AT_FIRST_PURCHASE),
             "first purchase at the watermark"
         );
         assert!(

@@ -191,3 +191,45 @@ fn log_likelihood_equals_eq_6_in_mpmath() {
         1e-9,
     );
 }
+
+/// `lifetimes`' `expected_number_of_purchases_up_to_time` for three populations and horizons
+/// from a day to two years, written by churn/tests/reference/make_reference.py.
+const EXPECTED_REPEAT_PURCHASES: &str =
+    include_str!("../../../churn/tests/reference/expected_repeat_purchases.csv");
+
+#[test]
+fn expected_repeat_purchases_equal_lifetimes() {
+    let mut lines = EXPECTED_REPEAT_PURCHASES.lines();
+    assert_eq!(
+        lines.next(),
+        Some("r,alpha,a,b,t,expected_repeat_purchases")
+    );
+    let mut checked = 0;
+    for line in lines {
+        let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap()).collect();
+        let [r, alpha, a, b, t, expected] = fields[..] else {
+            panic!("not six numbers: {line}");
+        };
+        let actual = BgNbdParams::new(r, alpha, a, b)
+            .unwrap()
+            .expected_repeat_purchases(t)
+            .unwrap();
+        assert_close(actual, expected, 1e-12 * expected.abs());
+        checked += 1;
+    }
+    assert_eq!(checked, 30);
+}
+
+#[test]
+fn expected_repeat_purchases_are_continuous_through_a_equal_to_one() {
+    // (a + b − 1) / (a − 1) divides by 0 at a = 1 (lifetimes returns inf there); the limit is
+    // finite and the value there must lie between its neighbours'.
+    let [below, at, above] = [-1e-6, 0.0, 1e-6].map(|step| {
+        BgNbdParams::new(0.243, 4.414, 1.0 + step, 2.426)
+            .unwrap()
+            .expected_repeat_purchases(39.0)
+            .unwrap()
+    });
+    assert!(at.is_finite() && (below.min(above)..=below.max(above)).contains(&at));
+    assert_close(at, below, 1e-5 * below);
+}

@@ -1,4 +1,5 @@
-//! Bar charts as inline SVG: one or more series of counts over a row of categories.
+//! Bar charts as inline SVG: one or more series of counts (or expected counts, which need not
+//! be whole) over a row of categories.
 //!
 //! Written by hand rather than drawn by a JavaScript chart library: the report must open
 //! anywhere (a mail attachment, an air-gapped laptop), so it cannot load code, and a bar chart
@@ -6,7 +7,8 @@
 //! `crispEdges`, so a bar of value `v` is exactly the rectangle its attributes say: a test
 //! (tests/report.rs) counts the screenshot's pixels of each series' colour against them.
 //!
-//! Every bar carries `data-series`, `data-category` and `data-value`, and a `<title>` that a
+//! Every bar carries `data-series`, `data-category` and `data-value` (the exact value, as Rust
+//! prints an `f64`: `12` for a count, every digit of an expectation), and a `<title>` that a
 //! browser shows on hover.
 
 use std::fmt::{self, Write};
@@ -40,8 +42,8 @@ pub struct Series<'a> {
     pub label: &'a str,
     /// `#rrggbb`. Each series of the page has its own, used nowhere else on the page.
     pub colour: &'a str,
-    /// One per category.
-    pub values: Vec<u64>,
+    /// One per category, finite and >= 0.
+    pub values: Vec<f64>,
 }
 
 /// A bar chart: for each category, one bar per series, side by side.
@@ -70,14 +72,20 @@ impl BarChart<'_> {
         );
         for series in &self.series {
             assert_eq!(series.values.len(), self.categories.len(), "{}", series.key);
+            assert!(
+                series.values.iter().all(|v| v.is_finite() && *v >= 0.0),
+                "{}: {:?}",
+                series.key,
+                series.values
+            );
         }
         let max = self
             .series
             .iter()
             .flat_map(|s| s.values.iter().copied())
-            .max()
-            .unwrap_or(0);
-        let (top, step) = axis(max);
+            .fold(0.0, f64::max);
+        // Values are counts or expectations of counts, far below 2^53.
+        let (top, step) = axis(max.ceil() as u64);
 
         write!(
             out,
@@ -87,7 +95,7 @@ impl BarChart<'_> {
         )?;
         // Grid and y labels first, so that the bars paint over the lines.
         for tick in (step..=top).step_by(usize::try_from(step).expect("small step")) {
-            let y = TOP + PLOT_HEIGHT - height(tick, top);
+            let y = TOP + PLOT_HEIGHT - height(tick as f64, top);
             write!(
                 out,
                 r#"<line x1="{LEFT}" x2="{}" y1="{y}.5" y2="{y}.5" stroke="{GRID}"/>"#,
@@ -123,11 +131,12 @@ impl BarChart<'_> {
                 let s = u32::try_from(s).expect("few series");
                 let value = series.values[i as usize];
                 let h = height(value, top);
+                let readable = readable(value);
                 let x = first_x + s * (bar + 1);
                 let y = TOP + PLOT_HEIGHT - h;
                 write!(
                     out,
-                    r#"<rect class="bar" data-series="{key}" data-category="{category}" data-value="{value}" x="{x}" y="{y}" width="{bar}" height="{h}" fill="{colour}" shape-rendering="crispEdges"><title>{category}: {value} {label}</title></rect>"#,
+                    r#"<rect class="bar" data-series="{key}" data-category="{category}" data-value="{value}" x="{x}" y="{y}" width="{bar}" height="{h}" fill="{colour}" shape-rendering="crispEdges"><title>{category}: {readable} {label}</title></rect>"#,
                     key = Escaped(series.key),
                     category = Escaped(category),
                     colour = Escaped(series.colour),
@@ -136,7 +145,7 @@ impl BarChart<'_> {
                 if self.value_labels {
                     write!(
                         out,
-                        r#"<text class="value" x="{}" y="{}" text-anchor="middle" fill="{TEXT}">{value}</text>"#,
+                        r#"<text class="value" x="{}" y="{}" text-anchor="middle" fill="{TEXT}">{readable}</text>"#,
                         x + bar / 2,
                         y - 6
                     )?;
@@ -197,16 +206,26 @@ fn axis(max: u64) -> (u64, u64) {
     }
 }
 
-/// A bar's height in whole pixels: proportional to `value` on an axis up to `top`, rounded,
-/// and at least 1 px for any count above zero, so that no event disappears from the chart.
-fn height(value: u64, top: u64) -> u32 {
-    let exact =
-        (u128::from(value) * u128::from(PLOT_HEIGHT) * 2 + u128::from(top)) / (2 * u128::from(top));
-    let pixels = u32::try_from(exact).expect("value <= top");
-    if value > 0 {
+/// A bar's height in whole pixels: proportional to `value` on an axis up to `top`, rounded
+/// (halves up), and at least 1 px for any value above zero, so that no event disappears from
+/// the chart.
+fn height(value: f64, top: u64) -> u32 {
+    // value <= top, so the result is at most PLOT_HEIGHT.
+    let pixels = (value * f64::from(PLOT_HEIGHT) / top as f64).round() as u32;
+    if value > 0.0 {
         pixels.max(1)
     } else {
         0
+    }
+}
+
+/// A value as a reader wants it: a count as the whole number it is, an expectation to one
+/// decimal.
+pub fn readable(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value}")
+    } else {
+        format!("{value:.1}")
     }
 }
 
@@ -214,7 +233,7 @@ fn height(value: u64, top: u64) -> u32 {
 mod tests {
     use super::*;
 
-    fn chart(values: Vec<Vec<u64>>) -> String {
+    fn chart(values: Vec<Vec<f64>>) -> String {
         let categories = (0..values[0].len()).map(|i| format!("c{i}")).collect();
         let keys = ["a", "b", "c"];
         let series = values
@@ -254,15 +273,27 @@ mod tests {
 
     #[test]
     fn heights_are_proportional_and_never_hide_a_count() {
-        assert_eq!(height(0, 10), 0);
-        assert_eq!(height(10, 10), PLOT_HEIGHT);
-        assert_eq!(height(5, 10), PLOT_HEIGHT / 2);
-        assert_eq!(height(1, 1_000_000), 1);
+        assert_eq!(height(0.0, 10), 0);
+        assert_eq!(height(10.0, 10), PLOT_HEIGHT);
+        assert_eq!(height(5.0, 10), PLOT_HEIGHT / 2);
+        assert_eq!(height(1.0, 1_000_000), 1);
+        assert_eq!(height(0.001, 10), 1);
+        // 212 px for 10: 1 unit is 21.2 px, 2.5 units 53 px, 0.25 units 5.3 px.
+        assert_eq!(height(2.5, 10), 53);
+        assert_eq!(height(0.25, 10), 5);
+    }
+
+    #[test]
+    fn counts_read_whole_and_expectations_to_one_decimal() {
+        assert_eq!(readable(12.0), "12");
+        assert_eq!(readable(0.0), "0");
+        assert_eq!(readable(12.345), "12.3");
+        assert_eq!(readable(0.04), "0.0");
     }
 
     #[test]
     fn one_bar_per_series_and_category_inside_the_plot() {
-        let svg = chart(vec![vec![3, 0, 8], vec![1, 2, 0]]);
+        let svg = chart(vec![vec![3.0, 0.0, 8.0], vec![1.0, 2.0, 0.0]]);
         assert_eq!(svg.matches(r#"<rect class="bar""#).count(), 6);
         assert_eq!(svg.matches(r#"<rect class="swatch""#).count(), 2);
         assert!(
@@ -277,8 +308,18 @@ mod tests {
     }
 
     #[test]
+    fn a_fractional_value_keeps_every_digit_in_data_value() {
+        let svg = chart(vec![vec![2.0, 1.0 / 3.0]]);
+        assert!(
+            svg.contains(r#"data-category="c1" data-value="0.3333333333333333""#),
+            "{svg}"
+        );
+        assert!(svg.contains("<title>c1: 0.3 a</title>"), "{svg}");
+    }
+
+    #[test]
     fn a_single_series_has_no_legend_and_many_categories_still_fit() {
-        let svg = chart(vec![(0..30).collect()]);
+        let svg = chart(vec![(0..30).map(f64::from).collect()]);
         assert_eq!(svg.matches(r#"<rect class="swatch""#).count(), 0);
         assert_eq!(svg.matches(r#"<rect class="bar""#).count(), 30);
         let last_x: u32 = svg
@@ -293,7 +334,7 @@ mod tests {
 
     #[test]
     fn all_zero_values_draw_an_empty_axis() {
-        let svg = chart(vec![vec![0, 0]]);
+        let svg = chart(vec![vec![0.0, 0.0]]);
         assert_eq!(svg.matches(r#"height="0""#).count(), 2);
     }
 }

@@ -11,10 +11,12 @@ use anyhow::{bail, Context};
 use clickhouse::{Client, Row, RowOwned, RowRead};
 use portrait_connectors::clickhouse::ClickHouseConfig;
 use portrait_core::alerts::AlertKind;
+use portrait_core::churn_model::BgNbdParams;
 use portrait_core::signals::{LifecycleStage, PromoTier};
 use portrait_core::time::EventTime;
 use serde::Deserialize;
 
+use super::calibration::{Calibration, Cohort, Fit, ModelInForce};
 use super::date::ReportDate;
 
 /// Length of the daily series, in days ending the report's date.
@@ -76,6 +78,8 @@ pub struct Report {
     pub alerts: Vec<KindCounts>,
     /// Up to [`TOP_RISK`] users not churned, riskiest first.
     pub top_risk: Vec<RiskRow>,
+    /// Repeat orders per week, actual and predicted by the churn model.
+    pub calibration: Calibration,
 }
 
 impl Report {
@@ -147,6 +151,9 @@ const TIERS_SQL: Statement = statement!("promotion_tiers.sql");
 const DAILY_SQL: Statement = statement!("daily_users.sql");
 const ALERTS_SQL: Statement = statement!("alerts_by_kind.sql");
 const TOP_RISK_SQL: Statement = statement!("top_risk.sql");
+const CHURN_MODEL_SQL: Statement = statement!("churn_model.sql");
+const FIRST_ORDERS_SQL: Statement = statement!("first_orders.sql");
+const WEEKLY_REPEATS_SQL: Statement = statement!("weekly_repeat_orders.sql");
 
 #[derive(Row, Deserialize)]
 struct SummaryRow {
@@ -182,6 +189,28 @@ struct KindRow {
     in_30_days: u64,
 }
 
+#[derive(Row, Deserialize)]
+struct ModelRow {
+    fitted_at: u32,
+    r: f64,
+    alpha: f64,
+    a: f64,
+    b: f64,
+    customers: u64,
+}
+
+#[derive(Row, Deserialize)]
+struct CohortRow {
+    first_order_day: u16,
+    customers: u64,
+}
+
+#[derive(Row, Deserialize)]
+struct WeekRow {
+    week_end: u16,
+    repeat_orders: u64,
+}
+
 /// Reads the whole report for `date` from the database `config` names.
 pub async fn fetch(config: &ClickHouseConfig, date: ReportDate) -> anyhow::Result<Report> {
     let client = config.client();
@@ -204,6 +233,7 @@ pub async fn fetch(config: &ClickHouseConfig, date: ReportDate) -> anyhow::Resul
     let days = daily_series(date, query(&client, &DAILY_SQL, date).await?)?;
     let alerts = by_kind(query(&client, &ALERTS_SQL, date).await?)?;
     let top_risk = query(&client, &TOP_RISK_SQL, date).await?;
+    let calibration = calibration(&client, date).await?;
     Ok(Report {
         date,
         profiles: summary.profiles,
@@ -215,6 +245,55 @@ pub async fn fetch(config: &ClickHouseConfig, date: ReportDate) -> anyhow::Resul
         days,
         alerts,
         top_risk,
+        calibration,
+    })
+}
+
+/// The churn model in force, its predictions for every customer who ordered up to `date`, and
+/// the repeat orders they placed.
+async fn calibration(client: &Client, date: ReportDate) -> anyhow::Result<Calibration> {
+    let latest_fit = query(client, &CHURN_MODEL_SQL, date)
+        .await?
+        .into_iter()
+        .next();
+    let model = model_in_force(latest_fit)?;
+    let cohorts: Vec<Cohort> = query::<CohortRow>(client, &FIRST_ORDERS_SQL, date)
+        .await?
+        .into_iter()
+        .map(|row| Cohort {
+            first_order_day: ReportDate::from_clickhouse(row.first_order_day),
+            customers: row.customers,
+        })
+        .collect();
+    let repeat_orders = query::<WeekRow>(client, &WEEKLY_REPEATS_SQL, date)
+        .await?
+        .into_iter()
+        .map(|row| (ReportDate::from_clickhouse(row.week_end), row.repeat_orders));
+    Calibration::new(date, model, &cohorts, repeat_orders)
+        .with_context(|| format!("the rows of {}", WEEKLY_REPEATS_SQL.file))
+}
+
+/// The latest fit, the row of `churn_model.sql`, or the published parameters without one.
+fn model_in_force(latest_fit: Option<ModelRow>) -> anyhow::Result<ModelInForce> {
+    let Some(row) = latest_fit else {
+        return Ok(ModelInForce {
+            params: BgNbdParams::default(),
+            fit: None,
+        });
+    };
+    let params = BgNbdParams::new(row.r, row.alpha, row.a, row.b).with_context(|| {
+        format!(
+            "the latest row of churn_model (fitted_at {}) holds parameters no BG/NBD model \
+             has; fit again with `portrait churn-model fit`",
+            row.fitted_at
+        )
+    })?;
+    Ok(ModelInForce {
+        params,
+        fit: Some(Fit {
+            fitted_at: row.fitted_at,
+            customers: row.customers,
+        }),
     })
 }
 
@@ -327,6 +406,7 @@ fn by_kind(rows: Vec<KindRow>) -> anyhow::Result<Vec<KindCounts>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::calibration::MAX_WEEKS;
     use super::*;
 
     fn named(name: &str, users: u64) -> (String, u64) {
@@ -424,6 +504,9 @@ mod tests {
             &DAILY_SQL,
             &ALERTS_SQL,
             &TOP_RISK_SQL,
+            &CHURN_MODEL_SQL,
+            &FIRST_ORDERS_SQL,
+            &WEEKLY_REPEATS_SQL,
         ] {
             let marks = statement.sql.matches('?').count();
             let dates = statement.sql.matches("toDate(?)").count();
@@ -446,5 +529,39 @@ mod tests {
             1,
             "top_risk.sql keeps TOP_RISK users"
         );
+        assert_eq!(
+            WEEKLY_REPEATS_SQL
+                .sql
+                .matches(&format!("toDate(?) - 7 * {MAX_WEEKS}\n"))
+                .count(),
+            1,
+            "weekly_repeat_orders.sql counts MAX_WEEKS weeks"
+        );
+    }
+
+    #[test]
+    fn an_empty_churn_model_table_means_the_published_parameters() {
+        let row = |r| ModelRow {
+            fitted_at: 1_772_409_600,
+            r,
+            alpha: 4.0,
+            a: 0.8,
+            b: 2.5,
+            customers: 900,
+        };
+        let defaults = model_in_force(None).unwrap();
+        assert_eq!(defaults.params, BgNbdParams::default());
+        assert_eq!(defaults.fit, None);
+        let fitted = model_in_force(Some(row(0.5))).unwrap();
+        assert_eq!(fitted.params, BgNbdParams::new(0.5, 4.0, 0.8, 2.5).unwrap());
+        assert_eq!(
+            fitted.fit,
+            Some(Fit {
+                fitted_at: 1_772_409_600,
+                customers: 900
+            })
+        );
+        let broken = model_in_force(Some(row(0.0))).unwrap_err();
+        assert!(format!("{broken:#}").contains("r must be"), "{broken:#}");
     }
 }

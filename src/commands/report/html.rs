@@ -7,14 +7,17 @@
 //!
 //! Numbers are written plainly (`1234`, not `1,234`), the same in the tiles, the tables and
 //! the charts' `data-value`s, so that what the page says can be checked against ClickHouse by
-//! a program as well as by eye. Each chart has its own colours, used nowhere else on the page
+//! a program as well as by eye. The one exception is the model's predictions, expectations
+//! rather than counts: one decimal in the table, every digit in their bars' `data-value`s.
+//! Each chart has its own colours, used nowhere else on the page
 //! (tests/report.rs counts them in a screenshot).
 
 use std::fmt::{self, Write};
 
 use portrait_core::time::EventTime;
 
-use super::chart::{BarChart, Series};
+use super::calibration::{Calibration, ModelInForce};
+use super::chart::{readable, BarChart, Series};
 use super::data::{Report, RiskRow, DAYS, TOP_RISK};
 use super::date::ReportDate;
 use super::escape::Escaped;
@@ -25,9 +28,13 @@ const CHURNED_COLOUR: &str = "#dc2626";
 const REACTIVATED_COLOUR: &str = "#9333ea";
 const TIERS_COLOUR: &str = "#d97706";
 const ALERTS_COLOUR: &str = "#0891b2";
+const ACTUAL_REPEATS_COLOUR: &str = "#0f766e";
+const PREDICTED_REPEATS_COLOUR: &str = "#be185d";
 
 /// Daily axis labels every this many days (and on D).
 const LABEL_EVERY: usize = 5;
+/// Weekly axis labels every this many weeks (and on D's week).
+const LABEL_EVERY_WEEKS: usize = 4;
 
 const STYLE: &str = r#"
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
@@ -86,6 +93,7 @@ fn write_page(out: &mut String, report: &Report, database: &str) -> fmt::Result 
     write_tiers(out, report)?;
     write_alerts(out, report)?;
     write_risk(out, report)?;
+    write_calibration(out, &report.calibration, report.date)?;
     write!(
         out,
         "<footer>\n<p>Written by <code>portrait report --date {date}</code> (portrait {}). \
@@ -227,7 +235,7 @@ impl Distribution {
                 key: "users",
                 label: "users",
                 colour: self.colour,
-                values: rows.iter().map(|(_, n)| *n).collect(),
+                values: rows.iter().map(|(_, n)| *n as f64).collect(),
             }],
         };
         chart.write_svg(out)?;
@@ -286,19 +294,19 @@ fn write_daily(out: &mut String, report: &Report) -> fmt::Result {
                 key: "new_users",
                 label: "new",
                 colour: NEW_COLOUR,
-                values: report.days.iter().map(|d| d.new_users).collect(),
+                values: report.days.iter().map(|d| d.new_users as f64).collect(),
             },
             Series {
                 key: "churned",
                 label: "churned",
                 colour: CHURNED_COLOUR,
-                values: report.days.iter().map(|d| d.churned).collect(),
+                values: report.days.iter().map(|d| d.churned as f64).collect(),
             },
             Series {
                 key: "reactivated",
                 label: "reactivated",
                 colour: REACTIVATED_COLOUR,
-                values: report.days.iter().map(|d| d.reactivated).collect(),
+                values: report.days.iter().map(|d| d.reactivated as f64).collect(),
             },
         ],
     };
@@ -345,7 +353,7 @@ fn write_alerts(out: &mut String, report: &Report) -> fmt::Result {
             key: "on_day",
             label: "alerts",
             colour: ALERTS_COLOUR,
-            values: report.alerts.iter().map(|k| k.on_day).collect(),
+            values: report.alerts.iter().map(|k| k.on_day as f64).collect(),
         }],
     };
     chart.write_svg(out)?;
@@ -417,6 +425,107 @@ fn write_risk_row(out: &mut String, rank: usize, user: &RiskRow) -> fmt::Result 
     )
 }
 
+fn write_calibration(out: &mut String, calibration: &Calibration, date: ReportDate) -> fmt::Result {
+    out.push_str(
+        "<section id=\"calibration\">\n<h2>Churn model calibration: repeat orders per week</h2>\n\
+         <p class=\"explain\">Per week (the 7 days ending the report's date, the 7 before, ..., \
+         each labelled with its last day), the repeat orders customers placed, counted as the \
+         days they ordered after their first order day (from the event archive), against the \
+         number the churn model predicts for the same customers from their first order days \
+         alone (docs/churn-model.md). The two should track each other. A lasting gap means the parameters no longer describe these \
+         customers: fit them again (<code>portrait churn-model fit</code>); a gap that stays \
+         after a fit means the model misfits them.</p>\n",
+    );
+    write_model(out, &calibration.model)?;
+    let (Some(first), Some(last)) = (calibration.weeks.first(), calibration.weeks.last()) else {
+        writeln!(
+            out,
+            "<p class=\"note\" data-note=\"no-orders\">No orders up to {date} in the event \
+             archive (<code>events</code>): nothing to compare yet. <code>portrait run</code> \
+             fills it while <code>pipeline.archive_events</code> is on, the default \
+             (docs/pipeline.md).</p>\n</section>"
+        )?;
+        return Ok(());
+    };
+    let chart = BarChart {
+        id: "calibration",
+        title: "Actual and predicted repeat orders per week",
+        categories: calibration
+            .weeks
+            .iter()
+            .map(|w| w.last_day.month_day())
+            .collect(),
+        label_every: LABEL_EVERY_WEEKS,
+        value_labels: false,
+        series: vec![
+            Series {
+                key: "actual",
+                label: "actual repeat orders",
+                colour: ACTUAL_REPEATS_COLOUR,
+                values: calibration.weeks.iter().map(|w| w.actual as f64).collect(),
+            },
+            Series {
+                key: "predicted",
+                label: "predicted by the model",
+                colour: PREDICTED_REPEATS_COLOUR,
+                values: calibration.weeks.iter().map(|w| w.predicted).collect(),
+            },
+        ],
+    };
+    chart.write_svg(out)?;
+    writeln!(
+        out,
+        "<details>\n<summary>The numbers, week by week, {} to {}</summary>\n<table>\n\
+         <tr><th>Week</th><th class=\"num\">Actual</th><th class=\"num\">Predicted</th></tr>",
+        first.first_day, last.last_day
+    )?;
+    for week in &calibration.weeks {
+        writeln!(
+            out,
+            "<tr data-key=\"{last}\"><th>{first} to {last}</th><td class=\"num\">{actual}</td>\
+             <td class=\"num\">{predicted}</td></tr>",
+            first = week.first_day,
+            last = week.last_day,
+            actual = week.actual,
+            predicted = readable(week.predicted),
+        )?;
+    }
+    out.push_str("</table>\n</details>\n</section>\n");
+    Ok(())
+}
+
+/// Which parameters predicted the repeat orders: a fit of Portrait's customers, or the
+/// published ones.
+fn write_model(out: &mut String, model: &ModelInForce) -> fmt::Result {
+    match model.fit {
+        Some(fit) => write!(
+            out,
+            "<p class=\"meta\">Predicted with the parameters fitted at <time \
+             data-metric=\"model\">{}</time> to {} customers (the latest row of \
+             <code>churn_model</code>): ",
+            // fitted_at is the wall clock, not event time; EventTime only formats it.
+            utc(EventTime::from_millis(i64::from(fit.fitted_at) * 1000)),
+            fit.customers
+        )?,
+        None => out.push_str(
+            "<p class=\"meta\">Predicted with the <span data-metric=\"model\">defaults</span>, \
+             the published parameters of the CDNOW customers, because <code>churn_model</code> \
+             holds no fit yet (<code>portrait churn-model fit</code> makes one): ",
+        ),
+    }
+    let params = model.params;
+    writeln!(
+        out,
+        "r = <span data-metric=\"model_r\">{}</span>, α = <span data-metric=\"model_alpha\">{}\
+         </span> weeks, a = <span data-metric=\"model_a\">{}</span>, b = \
+         <span data-metric=\"model_b\">{}</span>.</p>",
+        params.r(),
+        params.alpha(),
+        params.a(),
+        params.b()
+    )
+}
+
 /// A fraction in [0, 1] as a percent with one decimal: `0.98333` → `98.3%`.
 pub fn percent(fraction: f64) -> String {
     format!("{:.1}%", fraction * 100.0)
@@ -435,7 +544,9 @@ fn utc(t: EventTime) -> String {
 #[cfg(test)]
 mod tests {
     use portrait_core::alerts::AlertKind;
+    use portrait_core::churn_model::BgNbdParams;
 
+    use super::super::calibration::{Fit, Week};
     use super::super::data::{DayCounts, KindCounts, KINDS, STAGES, TIERS};
     use super::*;
 
@@ -475,6 +586,18 @@ mod tests {
                 orders: 2,
                 revenue: 13_100.34,
             }],
+            calibration: Calibration {
+                model: ModelInForce {
+                    params: BgNbdParams::default(),
+                    fit: None,
+                },
+                weeks: vec![Week {
+                    first_day: date.plus(-6),
+                    last_day: date,
+                    actual: 7,
+                    predicted: 6.254_9,
+                }],
+            },
         }
     }
 
@@ -487,7 +610,7 @@ mod tests {
         ] {
             assert!(!page.contains(outside), "{outside} in the page");
         }
-        assert_eq!(page.matches("<svg ").count(), 4);
+        assert_eq!(page.matches("<svg ").count(), 5);
     }
 
     #[test]
@@ -531,5 +654,37 @@ mod tests {
         assert!(render(&behind, "p").contains("data-note=\"behind\""));
         let same = render(&report(600, 10), "p");
         assert!(!same.contains("data-note=\"later\"") && !same.contains("data-note=\"behind\""));
+    }
+
+    #[test]
+    fn the_calibration_names_the_parameters_it_used() {
+        let mut report = report(600, 10);
+        let page = render(&report, "p");
+        assert!(page.contains(r#"<span data-metric="model">defaults</span>"#));
+        assert!(page.contains(r#"r = <span data-metric="model_r">0.243</span>"#));
+        assert!(page.contains(
+            r#"<tr data-key="2026-03-01"><th>2026-02-23 to 2026-03-01</th><td class="num">7</td><td class="num">6.3</td></tr>"#
+        ));
+        report.calibration.model = ModelInForce {
+            params: BgNbdParams::new(0.5, 4.0, 0.8, 2.5).unwrap(),
+            fit: Some(Fit {
+                fitted_at: 1_772_409_600,
+                customers: 812,
+            }),
+        };
+        let page = render(&report, "p");
+        assert!(page.contains(
+            r#"fitted at <time data-metric="model">2026-03-02 00:00:00 UTC</time> to 812 customers"#
+        ));
+        assert!(page.contains(r#"b = <span data-metric="model_b">2.5</span>"#));
+    }
+
+    #[test]
+    fn no_orders_is_explained_instead_of_an_empty_chart() {
+        let mut report = report(600, 10);
+        report.calibration.weeks.clear();
+        let page = render(&report, "p");
+        assert!(page.contains("data-note=\"no-orders\""));
+        assert!(!page.contains("chart-calibration"));
     }
 }

@@ -3,13 +3,15 @@
 //! It reads the profiles and alerts that `portrait run` wrote to ClickHouse over HTTP (the
 //! `clickhouse` crate, typed RowBinary rows), with the SQL in `dashboards/report/`, and
 //! draws them as inline SVG charts: lifecycle stages, new vs churned vs reactivated users
-//! over the 30 days ending the report's date, promotion tiers and alert counts, plus the
-//! users most at risk of churning. docs/report.md says where each number comes from.
+//! over the 30 days ending the report's date, promotion tiers and alert counts, the users
+//! most at risk of churning, and the churn model's predicted vs actual repeat orders per week.
+//! docs/report.md says where each number comes from.
 //!
 //! The steps are the modules: [`date`] (the `--date` argument), [`data`] (queries to typed
-//! numbers), [`chart`] (bar charts as SVG), [`html`] (the page) and [`escape`] (text into
-//! HTML).
+//! numbers), [`calibration`] (the churn model's weekly predictions), [`chart`] (bar charts as
+//! SVG), [`html`] (the page) and [`escape`] (text into HTML).
 
+mod calibration;
 mod chart;
 mod data;
 mod date;
