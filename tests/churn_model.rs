@@ -1,6 +1,5 @@
 //! `portrait churn-model fit` and the pipeline's use of its fits (docs/churn-model.md,
-//! "Parameters"), against the real broker and
-//! ClickHouse, and in the embedded mode:
+//! "Parameters"), against the real broker and ClickHouse, and in the embedded mode:
 //! - with no buyer yet, the fit refuses, saying so;
 //! - the row it stores holds what `portrait_churn::fit` finds for the buyers' histories as the
 //!   test reads them back (in days, converted to weeks here);
