@@ -174,6 +174,9 @@ const SEGMENT_MEMBERS_COLUMNS: &[(&str, &str)] = &[
     ("version", "UInt64"),
 ];
 
+/// Columns as `(name, type)`, in table order.
+type Columns = &'static [(&'static str, &'static str)];
+
 /// `(name, type)` of each column, in table order. 18.16's system.columns has no `position`
 /// column to sort by; it lists a table's columns in definition order.
 async fn columns(config: &ClickHouseConfig, table: &str) -> Vec<(String, String)> {
@@ -196,7 +199,7 @@ async fn tables_have_the_contract_columns() {
         // columns added after them; the contract views do not show the pseudonyms.
         const USER_KEY: &[(&str, &str)] = &[("user_key", "String")];
         const EVENT_KEYS: &[(&str, &str)] = &[("user_key", "String"), ("event_key", "String")];
-        let tables: [(&str, &[&[(&str, &str)]]); 10] = [
+        let tables: [(&str, &[Columns]); 10] = [
             (
                 "user_profiles",
                 &[
