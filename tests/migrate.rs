@@ -78,7 +78,7 @@ const USER_PROFILE_COLUMNS: &[(&str, &str)] = &[
     ("purchasing_power", "Nullable(String)"),
 ];
 
-/// The churn model's columns (migration 0012), which the view shows before the two below.
+/// The churn model's columns (migrations 0012 and 0013), last in the table and in the view.
 const CHURN_MODEL_COLUMNS: &[(&str, &str)] = &[
     ("repeat_order_days", "Nullable(UInt32)"),
     ("order_span_days", "Nullable(UInt32)"),
@@ -211,7 +211,7 @@ async fn tables_have_the_contract_columns() {
             ),
             (
                 "user_profiles_current",
-                &[USER_PROFILE_COLUMNS, CHURN_MODEL_COLUMNS, WRITTEN_COLUMNS],
+                &[USER_PROFILE_COLUMNS, WRITTEN_COLUMNS, CHURN_MODEL_COLUMNS],
             ),
             ("profile_state", &[PROFILE_STATE_COLUMNS]),
             ("events", &[EVENT_COLUMNS, EVENT_KEYS]),

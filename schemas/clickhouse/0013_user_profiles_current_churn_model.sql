@@ -1,7 +1,8 @@
--- user_profiles_current with the churn model's columns of 0012. 18.16 has no CREATE OR REPLACE
--- VIEW: the view is dropped and created again, which is re-runnable as a whole. The columns
--- are listed for the reason 0001 gives; user_key stays out, as before (it is the analysts'
--- pseudonym, not a profile column).
+-- user_profiles_current with the churn model's columns of 0012, appended at the end as
+-- docs/crm.md ("Versioning") promises its readers. 18.16 has no CREATE OR REPLACE VIEW: the
+-- view is dropped and created again, which is re-runnable as a whole. The columns are listed
+-- for the reason 0001 gives; user_key stays out, as before (it is the analysts' pseudonym, not
+-- a profile column).
 DROP TABLE IF EXISTS user_profiles_current;
 
 CREATE VIEW IF NOT EXISTS user_profiles_current AS
@@ -41,11 +42,11 @@ SELECT
     rfm_segment,
     top_categories,
     purchasing_power,
+    updated_at,
+    version,
     repeat_order_days,
     order_span_days,
     customer_age_days,
     p_alive,
-    expected_orders_90d,
-    updated_at,
-    version
+    expected_orders_90d
 FROM user_profiles FINAL;

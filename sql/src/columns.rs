@@ -72,6 +72,8 @@ pub fn profiles(rows: &[ProfileRow<'_>]) -> Result<RecordBatch, ArrowError> {
             c.optional_strings(|r| r.purchasing_power),
             true,
         ),
+        ("updated_at", c.times(|r| Some(r.updated_at)), false),
+        ("version", c.u64s(|r| r.version), false),
         ("repeat_order_days", c.u32s(|r| r.repeat_order_days), true),
         ("order_span_days", c.u32s(|r| r.order_span_days), true),
         ("customer_age_days", c.u32s(|r| r.customer_age_days), true),
@@ -81,8 +83,6 @@ pub fn profiles(rows: &[ProfileRow<'_>]) -> Result<RecordBatch, ArrowError> {
             c.optional_f64s(|r| r.expected_orders_90d),
             true,
         ),
-        ("updated_at", c.times(|r| Some(r.updated_at)), false),
-        ("version", c.u64s(|r| r.version), false),
     ])
 }
 

@@ -68,7 +68,12 @@ AS SELECT
     purchasing_power,
     updated_at,
     version,
-    user_key
+    user_key,
+    repeat_order_days,
+    order_span_days,
+    customer_age_days,
+    p_alive,
+    expected_orders_90d
 FROM {database}.user_profiles
 WHERE user_key != '';
 
@@ -155,7 +160,12 @@ SELECT
     purchasing_power,
     updated_at,
     version,
-    user_key
+    user_key,
+    repeat_order_days,
+    order_span_days,
+    customer_age_days,
+    p_alive,
+    expected_orders_90d
 FROM {database}.user_profiles
 WHERE user_key != '';
 
@@ -239,7 +249,12 @@ SELECT
     top_categories,
     purchasing_power,
     updated_at,
-    version
+    version,
+    repeat_order_days,
+    order_span_days,
+    customer_age_days,
+    p_alive,
+    expected_orders_90d
 FROM {analytics_database}.user_profiles FINAL;
 
 CREATE VIEW IF NOT EXISTS {analytics_database}.profile_alerts_unique AS

@@ -62,7 +62,12 @@ AS SELECT
     purchasing_power,
     updated_at,
     version,
-    user_key
+    user_key,
+    repeat_order_days,
+    order_span_days,
+    customer_age_days,
+    p_alive,
+    expected_orders_90d
 FROM {database}.user_profiles;
 
 -- The rows written before the feed existed (after it, so none written in between is missed).
@@ -108,7 +113,12 @@ INSERT INTO {crm_database}.user_profiles
     purchasing_power,
     updated_at,
     version,
-    user_key
+    user_key,
+    repeat_order_days,
+    order_span_days,
+    customer_age_days,
+    p_alive,
+    expected_orders_90d
 )
 SELECT
     user_id,
@@ -148,7 +158,12 @@ SELECT
     purchasing_power,
     updated_at,
     version,
-    user_key
+    user_key,
+    repeat_order_days,
+    order_span_days,
+    customer_age_days,
+    p_alive,
+    expected_orders_90d
 FROM {database}.user_profiles;
 
 -- The contract of docs/crm.md, the same columns as {database}.user_profiles_current.
@@ -190,5 +205,10 @@ SELECT
     top_categories,
     purchasing_power,
     updated_at,
-    version
+    version,
+    repeat_order_days,
+    order_span_days,
+    customer_age_days,
+    p_alive,
+    expected_orders_90d
 FROM {crm_database}.user_profiles FINAL;
