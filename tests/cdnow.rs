@@ -10,10 +10,11 @@ mod common;
 use std::path::Path;
 
 use clickhouse::Row;
+use common::churn_model::buyers;
 use common::on_fresh_database;
 use common::pipeline::{portrait, produce_messages, succeed};
 use portrait_connectors::clickhouse::{migrate, ClickHouseConfig};
-use portrait_core::churn_model::{BgNbdParams, Rfm};
+use portrait_core::churn_model::BgNbdParams;
 use serde::Deserialize;
 
 /// The last day of the calibration period, as CDNOW_sample.txt writes dates.
@@ -88,44 +89,6 @@ fn reference() -> Vec<(String, [f64; 5])> {
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows
-}
-
-/// A buyer's churn model columns as the pipeline wrote them.
-#[derive(Debug, Row, Deserialize)]
-struct Buyer {
-    user_id: String,
-    repeat_order_days: Option<u32>,
-    order_span_days: Option<u32>,
-    customer_age_days: Option<u32>,
-    p_alive: Option<f64>,
-    expected_orders_90d: Option<f64>,
-}
-
-impl Buyer {
-    /// (x, t_x, T) in weeks.
-    fn history(&self) -> Rfm {
-        let days = |value: Option<u32>| {
-            f64::from(value.unwrap_or_else(|| panic!("{} has no history", self.user_id)))
-        };
-        Rfm::new(
-            days(self.repeat_order_days),
-            days(self.order_span_days) / 7.0,
-            days(self.customer_age_days) / 7.0,
-        )
-        .unwrap()
-    }
-}
-
-async fn buyers(clickhouse: &ClickHouseConfig) -> Vec<Buyer> {
-    clickhouse
-        .client()
-        .query(
-            "SELECT user_id, repeat_order_days, order_span_days, customer_age_days, p_alive, \
-             expected_orders_90d FROM user_profiles_current WHERE orders > 0 ORDER BY user_id",
-        )
-        .fetch_all()
-        .await
-        .unwrap()
 }
 
 /// The parameters in force: the latest fit.

@@ -10,50 +10,20 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use clickhouse::Row;
+use common::churn_model::{buyers, parquet_buyers, Buyer};
 use common::embedded::{fresh_dir, portrait as embedded, write_events};
 use common::pipeline::{portrait, produce, run_until_end, succeed};
-use portrait_connectors::clickhouse::{migrate, ChurnModelRow, ClickHouseConfig, ClickHouseSink};
+use portrait_connectors::clickhouse::{migrate, ChurnModelRow, ClickHouseSink};
 use portrait_connectors::kafka::{Admin, KafkaConfig};
 use portrait_core::churn_model::{BgNbdParams, Rfm};
 use portrait_generator::{generate, Dataset, GeneratorConfig};
-use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::ChildStderr;
 
 const PARTITIONS: u32 = 2;
-
-/// Every profile of a user with an order: the churn model's history and `p_alive`.
-const BUYERS: &str = "SELECT user_id, repeat_order_days, order_span_days, customer_age_days, \
-     p_alive FROM user_profiles_current WHERE orders > 0 ORDER BY user_id";
-
-#[derive(Debug, Row, Deserialize)]
-struct Buyer {
-    user_id: String,
-    repeat_order_days: Option<u32>,
-    order_span_days: Option<u32>,
-    customer_age_days: Option<u32>,
-    p_alive: Option<f64>,
-}
-
-impl Buyer {
-    /// (x, t_x, T) in weeks: the columns are whole days.
-    fn history(&self) -> Rfm {
-        let days = |column: Option<u32>| {
-            f64::from(column.unwrap_or_else(|| panic!("{} has no order history", self.user_id)))
-        };
-        Rfm::new(
-            days(self.repeat_order_days),
-            days(self.order_span_days) / 7.0,
-            days(self.customer_age_days) / 7.0,
-        )
-        .unwrap()
-    }
-}
 
 fn dataset() -> Dataset {
     generate(&GeneratorConfig {
@@ -62,16 +32,6 @@ fn dataset() -> Dataset {
         days: 90,
         ..GeneratorConfig::default()
     })
-}
-
-/// Every buyer's history and `p_alive` in ClickHouse's `user_profiles_current`.
-async fn buyers(clickhouse: &ClickHouseConfig) -> Vec<Buyer> {
-    clickhouse.client().query(BUYERS).fetch_all().await.unwrap()
-}
-
-/// The same in the Parquet tables of `data_dir`.
-async fn parquet_buyers(data_dir: &Path) -> Vec<Buyer> {
-    portrait_sql::rows(data_dir, BUYERS).await.unwrap()
 }
 
 /// Insists that every buyer's `p_alive` is BG/NBD's with `params` for its history.

@@ -9,6 +9,7 @@ pub mod migrate;
 pub mod report;
 pub mod run;
 pub mod sql;
+mod store;
 pub mod verify;
 
 use std::path::Path;

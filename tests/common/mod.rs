@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test binary uses its own subset.
 
 pub mod alerts;
+pub mod churn_model;
 pub mod embedded;
 pub mod memory;
 pub mod pipeline;

@@ -51,7 +51,7 @@ fn fit(path: Option<&Path>) -> anyhow::Result<()> {
     let started = Instant::now();
     let histories = runtime
         .block_on(store.order_histories())
-        .with_context(|| store.reading())?;
+        .with_context(|| store.reading("the order histories"))?;
     let read_in = started.elapsed();
     if histories.is_empty() {
         bail!(

@@ -1,28 +1,13 @@
-//! Where `portrait churn-model fit` reads the order histories and stores the fit: ClickHouse,
-//! or the embedded mode's data directory, by the configured mode, as `portrait verify` reads.
-
-use std::path::PathBuf;
+//! How `portrait churn-model fit` reads the order histories and stores the fit, in ClickHouse
+//! or in the embedded mode's data directory.
 
 use anyhow::Context;
-use portrait_connectors::clickhouse::{ChurnModelRow, ClickHouseConfig, ClickHouseSink};
+use portrait_connectors::clickhouse::{ChurnModelRow, ClickHouseSink};
 use portrait_core::churn_model::Rfm;
 
-use crate::config::{Config, Mode};
-
-pub(super) enum Store {
-    ClickHouse(ClickHouseConfig),
-    Parquet(PathBuf),
-}
+pub(super) use crate::commands::store::Store;
 
 impl Store {
-    /// Where the configured mode writes profiles.
-    pub fn of(config: &Config) -> Self {
-        match config.mode() {
-            Mode::Services => Store::ClickHouse(config.clickhouse.clone()),
-            Mode::Embedded => Store::Parquet(config.embedded.data_dir.clone()),
-        }
-    }
-
     /// Every buyer's order history in the latest profiles, in weeks, in user order.
     pub async fn order_histories(&self) -> anyhow::Result<Vec<Rfm>> {
         let histories = match self {
@@ -51,27 +36,5 @@ impl Store {
                 .with_context(|| format!("storing the fit in {}", dir.display()))?,
         }
         Ok(())
-    }
-
-    /// `table` where it is read or written, for messages.
-    pub fn name(&self, table: &str) -> String {
-        match self {
-            Store::ClickHouse(config) => format!("{}.{table}", config.database),
-            Store::Parquet(dir) => format!("{table} in {}", dir.display()),
-        }
-    }
-
-    /// Where the order histories come from, as the context of an error.
-    pub fn reading(&self) -> String {
-        match self {
-            Store::ClickHouse(config) => format!(
-                "reading the order histories from database {} at {}",
-                config.database, config.url
-            ),
-            Store::Parquet(dir) => format!(
-                "reading the order histories from the tables in {}",
-                dir.display()
-            ),
-        }
     }
 }
