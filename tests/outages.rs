@@ -1,5 +1,5 @@
-//! Outages of the servers the pipeline depends on, mid-run: ClickHouse stopped for 30 s, the
-//! broker restarted. Each test breaks a private server of its own (`scripts/services` in a
+//! Outages of the servers the pipeline depends on, mid-run: ClickHouse killed and kept down
+//! for 30 s, the broker restarted. Each test breaks a private server of its own (`scripts/services` in a
 //! temporary directory, on free ports), so no other test feels it. The pipeline must wait
 //! with bounded memory, carry on by itself once the server is back, and end with every
 //! profile and alert exactly as the generator's reference model says (DESIGN.md, "Backpressure,
@@ -31,6 +31,18 @@ const FINISH_WITHIN: Duration = Duration::from_secs(120);
 const WRITE_FAILED: &str = "ClickHouse failed";
 const WRITE_RECOVERED: &str = "ClickHouse: succeeded after retrying";
 
+/// How a test takes its server away.
+#[derive(Clone, Copy)]
+enum Stop {
+    /// SIGTERM, as an operator's restart would. The broker goes within a second or two.
+    Graceful,
+    /// SIGKILL, as a crash would: gone at once. ClickHouse asked to stop gracefully goes on
+    /// serving a busy client's open connection for 15 s or more, long enough for the run to
+    /// finish its work unhindered, so the outage would be a race. A crash is also the harder
+    /// case: a write in flight may land without its answer, and its retry writes it again.
+    Crash,
+}
+
 /// What a run through an outage showed.
 struct Outage {
     /// From asking the server to stop until its process was gone.
@@ -49,13 +61,13 @@ struct Outage {
 }
 
 /// `portrait run --until-end` over `kafka` into `clickhouse`, with `server` stopped under it
-/// once it consumes, kept stopped for `length` once its process is gone while the run's memory
-/// is read, and started again (same directory and ports, so its data survive). Both servers
-/// stop gracefully and take a few seconds to, still serving the connections already open
-/// meanwhile; the outage proper counts from when they are gone. Insists that the run waits
-/// through it, and then finishes by itself. `what` names the server, for the messages.
+/// (as `stop` says) once it consumes, kept stopped for `length` once its process is gone while
+/// the run's memory is read, and started again (same directory and ports, so its data
+/// survive). The outage proper counts from when the process is gone. Insists that the run
+/// waits through it, and then finishes by itself. `what` names the server, for the messages.
 async fn run_through_outage(
     server: &PrivateService,
+    stop: Stop,
     length: Duration,
     what: &str,
     kafka: &KafkaConfig,
@@ -64,7 +76,10 @@ async fn run_through_outage(
     let started = Instant::now();
     let mut run = Running::consuming(run_until_end(kafka, clickhouse)).await;
     let stopping = Instant::now();
-    server.down().await;
+    match stop {
+        Stop::Graceful => server.down().await,
+        Stop::Crash => server.kill().await,
+    }
     let stopping = stopping.elapsed();
     let gone = Instant::now();
     run.assert_still_going(&format!("before {what} was gone: make the input larger"))
@@ -98,15 +113,15 @@ fn count(log: &str, text: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn clickhouse_stopped_for_30_s_mid_run() {
+async fn clickhouse_killed_for_30_s_mid_run() {
     let server = PrivateService::clickhouse("outage").await;
     let clickhouse = ClickHouseConfig {
         url: server.url(),
         database: common::fresh("portrait_test_outage"),
         ..ClickHouseConfig::default()
     };
-    // About 1.8 million events: a debug build needs some 30 s of work for them, so the run is
-    // still going once ClickHouse has finished stopping (some 17 s after it was asked to).
+    // About 1.8 million events, some 20 s of work for a debug build: the run is still reading
+    // when ClickHouse goes, and has input left to hold back while it is down.
     let dataset = generate(&GeneratorConfig {
         seed: 13,
         users: 7_000,
@@ -117,6 +132,7 @@ async fn clickhouse_stopped_for_30_s_mid_run() {
     migrate(&clickhouse).await.unwrap();
     let outage = run_through_outage(
         &server,
+        Stop::Crash,
         CLICKHOUSE_OUTAGE,
         "ClickHouse",
         &kafka,
@@ -168,8 +184,15 @@ async fn broker_restarted_mid_run() {
         let kafka = produce_on(&broker.address(), "restart", &dataset, PARTITIONS).await;
         let produced = producing.elapsed();
         migrate(&clickhouse).await.unwrap();
-        let outage =
-            run_through_outage(&broker, BROKER_OUTAGE, "the broker", &kafka, &clickhouse).await;
+        let outage = run_through_outage(
+            &broker,
+            Stop::Graceful,
+            BROKER_OUTAGE,
+            "the broker",
+            &kafka,
+            &clickhouse,
+        )
+        .await;
 
         // The offsets were committed through the restart: another run of the group finds
         // nothing left to read, and the stored alert timelines count every alert as sent.

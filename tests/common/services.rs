@@ -93,9 +93,14 @@ impl PrivateService {
         self.run("up").await;
     }
 
-    /// Stops the server and returns once its process is gone.
+    /// Stops the server gracefully (SIGTERM) and returns once its process is gone.
     pub async fn down(&self) {
         self.run("down").await;
+    }
+
+    /// Kills the server (SIGKILL), as a crash would, and returns once its process is gone.
+    pub async fn kill(&self) {
+        self.run("kill").await;
     }
 
     async fn run(&self, action: &str) {
