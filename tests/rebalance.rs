@@ -49,8 +49,8 @@ fn applied_events(member: &str, (summary, log): (String, String)) -> Applied {
 /// The warnings of a member the group dropped (its poll came later than
 /// `max.poll.interval.ms`, on a loaded machine): it lost its partitions before it could flush
 /// them, or while it flushed them, its commit refused, and the next owner may have restored
-/// their states before that flush wrote them. Either way the next owner applies that work
-/// again, rightly, and the sum of applied events exceeds the input.
+/// their states before that flush wrote them. Either way the next owner may apply that work
+/// again, rightly, and the sum of applied events then exceeds the input.
 const DROPPED_WORK: [&str; 2] = [
     "dropping their unflushed work",
     "the group moved on without this process",
@@ -115,7 +115,9 @@ async fn a_member_joining_and_one_leaving_mid_run_leave_the_profiles_and_alerts_
         }
         // Revoked partitions are flushed and committed before they are handed over, so no
         // member replays what another one applied, unless the group took partitions from a
-        // member before it could flush them.
+        // member before it could flush them, or before their flush's writes landed. Dropped
+        // work may also have been empty, or already stored when its next owner restored it
+        // (and then skipped as replayed): so at least every event, then.
         let events = dataset.messages().len() as u64;
         let applied: u64 = members.iter().map(|(_, applied)| applied.events).sum();
         let dropped: Vec<&String> = members.iter().flat_map(|(_, a)| &a.dropped).collect();
@@ -129,7 +131,7 @@ async fn a_member_joining_and_one_leaving_mid_run_leave_the_profiles_and_alerts_
         } else {
             eprintln!("work dropped unflushed, and applied again:\n{dropped:#?}");
             assert!(
-                applied > events,
+                applied >= events,
                 "{applied} of {events} events applied: {dropped:#?}"
             );
         }
